@@ -1,0 +1,40 @@
+import os from 'node:os'
+import path from 'node:path'
+
+/**
+ * The convict schema: the single source of truth for every setting. Each key has a doc, a
+ * format, a default and an environment variable TOD_P2M_<SECTION>_<KEY>. docs/config.md is
+ * generated from it (`tod-p2m check-config --print-schema`).
+ */
+export const schema = {
+  server: {
+    port: { doc: 'TCP port the HTTP front-ends listen on (0 picks a free port).', format: 'port', default: 8080, env: 'TOD_P2M_SERVER_PORT' },
+    host: { doc: 'Address to listen on; empty means every interface (IPv6 and IPv4 where available).', format: String, default: '', env: 'TOD_P2M_SERVER_HOST' },
+    workers: { doc: 'Number of HTTP front-end processes; 0 means one per CPU.', format: 'nat', default: 0, env: 'TOD_P2M_SERVER_WORKERS' }
+  },
+  logging: {
+    level: { doc: 'Lowest level logged.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'TOD_P2M_LOGGING_LEVEL' },
+    format: { doc: 'json: one JSON object per line (for journald); text: human-readable lines.', format: ['json', 'text'], default: 'json', env: 'TOD_P2M_LOGGING_FORMAT' }
+  },
+  torrent: {
+    dir: { doc: 'Folder for downloaded data; each torrent gets <dir>/<infoHash>/.', format: String, default: path.join(os.tmpdir(), 'tod-p2m'), env: 'TOD_P2M_TORRENT_DIR' },
+    state_dir: { doc: 'Folder for torrent metadata and verified-piece bitfields; empty means <dir>/.tod-p2m-state.', format: String, default: '', env: 'TOD_P2M_TORRENT_STATE_DIR' },
+    shards: { doc: 'Number of engine threads (one WebTorrent client each); 0 means one per CPU.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_SHARDS' },
+    port: { doc: 'First BitTorrent listen port; shard i listens on port+i. 0 picks free ports.', format: 'port', default: 0, env: 'TOD_P2M_TORRENT_PORT' },
+    max_connections: { doc: 'Most peer connections per engine thread.', format: 'nat', default: 55, env: 'TOD_P2M_TORRENT_MAX_CONNECTIONS' },
+    download_rate_limit: { doc: 'Download cap in bytes per second for the whole daemon, split evenly between shards; 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_DOWNLOAD_RATE_LIMIT' },
+    upload_rate_limit: { doc: 'Upload cap in bytes per second for the whole daemon, split evenly between shards; 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_UPLOAD_RATE_LIMIT' },
+    metadata_timeout_ms: { doc: 'How long a request waits for a new torrent\'s metadata before answering 504.', format: 'nat', default: 30000, env: 'TOD_P2M_TORRENT_METADATA_TIMEOUT_MS' },
+    read_timeout_ms: { doc: 'How long a read waits for a missing piece before giving up (504 before the first byte, a cut response after).', format: 'nat', default: 60000, env: 'TOD_P2M_TORRENT_READ_TIMEOUT_MS' },
+    dht: { doc: 'Find peers through the mainline DHT.', format: Boolean, default: true, env: 'TOD_P2M_TORRENT_DHT' },
+    lsd: { doc: 'Find peers through Local Service Discovery (multicast on the LAN).', format: Boolean, default: false, env: 'TOD_P2M_TORRENT_LSD' },
+    nat_traversal: { doc: 'Map the peer port with UPnP and NAT-PMP.', format: Boolean, default: false, env: 'TOD_P2M_TORRENT_NAT_TRAVERSAL' }
+  },
+  streaming: {
+    readahead_bytes: { doc: 'Bytes ahead of each reader that are fetched first; the pieces at the read position are critical.', format: 'nat', default: 16 * 1024 * 1024, env: 'TOD_P2M_STREAMING_READAHEAD_BYTES' },
+    buffer_size: { doc: 'Chunk size in bytes of reads from disk into a response.', format: 'nat', default: 256 * 1024, env: 'TOD_P2M_STREAMING_BUFFER_SIZE' }
+  },
+  debug: {
+    fault_injection: { doc: 'Accept the engine task that crashes a shard thread (tests only; never in production).', format: Boolean, default: false, env: 'TOD_P2M_DEBUG_FAULT_INJECTION' }
+  }
+}

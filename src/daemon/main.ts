@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Entry of the daemon (the cluster primary): the command line, then the supervisor.
+import { hideBin } from 'yargs/helpers'
+import { createLogger } from '../log.js'
+import { buildCli } from './cli.js'
+import { Supervisor } from './supervisor.js'
+
+await buildCli(hideBin(process.argv), async (config) => {
+  const log = createLogger(config.logging, 'supervisor')
+  const supervisor = new Supervisor(config, log)
+  let signals = 0
+  const stop = (signal: string): void => {
+    if (++signals > 1) {
+      log.warn('second signal: exiting now', { signal })
+      process.exit(1)
+    }
+    log.info('signal: draining', { signal })
+    supervisor.close().then(() => process.exit(0), (err: unknown) => {
+      log.error('shutdown failed', { err: String(err) })
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { stop('SIGTERM') })
+  process.on('SIGINT', () => { stop('SIGINT') })
+  await supervisor.start()
+}).parseAsync()

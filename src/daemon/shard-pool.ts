@@ -1,0 +1,131 @@
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import type { Config } from '../config/config.js'
+import { TodError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { EngineTask, PingResult } from '../protocol.js'
+import type { TaskOutcome } from '../workers/engine.js'
+
+const SHARD_ENTRY = fileURLToPath(new URL('../workers/shard.js', import.meta.url))
+/** Tasks a shard thread runs at once; reads wait for pieces, so many are in flight. */
+const CONCURRENT_TASKS = 4096
+const REBUILD_BASE_MS = 100
+const REBUILD_MAX_MS = 10_000
+/** How long a task waits for a shard that is being rebuilt before answering 503. */
+const WAIT_FOR_REBUILD_MS = 15_000
+
+/**
+ * One shard: a Piscina pool of exactly one stateful thread running one WebTorrent client.
+ * When the thread dies (an uncaught exception, or a failure while starting, after which
+ * Piscina itself stops respawning) the whole pool is replaced after a backoff; the new thread
+ * reloads its torrents from the state folder. Tasks that arrive meanwhile wait for it.
+ */
+export class Shard {
+  readonly index: number
+  readonly #config: Config
+  readonly #log: Logger
+  #pool: Piscina | null = null
+  #generation = 0
+  #failures = 0
+  #closed = false
+  #up: Promise<void> = Promise.resolve()
+  #markUp: () => void = () => {}
+  /** Times this shard was rebuilt after its thread died. */
+  restarts = 0
+
+  constructor (index: number, config: Config, log: Logger) {
+    this.index = index
+    this.#config = config
+    this.#log = log
+  }
+
+  /** Starts the thread and waits until it has reloaded its torrents. */
+  async start (): Promise<void> {
+    this.#expectUp()
+    this.#spawn()
+    await this.#up
+  }
+
+  /** Runs a task on this shard's thread; errors come back as data, never thrown. */
+  async run (task: EngineTask): Promise<TaskOutcome> {
+    if (this.#closed) return { ok: false, error: { code: 'TOD_ERR_SHUTTING_DOWN', message: 'the server is shutting down' } }
+    await Promise.race([this.#up, new Promise((resolve) => setTimeout(resolve, WAIT_FOR_REBUILD_MS).unref())])
+    const pool = this.#pool
+    if (pool === null) return { ok: false, error: { code: 'TOD_ERR_NOT_READY', message: `shard ${this.index} is restarting` } }
+    try {
+      return await pool.run(task) as TaskOutcome
+    } catch (err) {
+      // The thread died under this task (Piscina rejects its in-flight tasks).
+      const e = new TodError('TOD_ERR_ENGINE', `shard ${this.index} failed: ${(err as Error).message}`)
+      return { ok: false, error: { code: e.code, message: e.message } }
+    }
+  }
+
+  /** Answers within `ms`, or reports the shard as down. */
+  async ping (ms: number): Promise<PingResult | { shard: number, error: string }> {
+    if (this.#pool === null) return { shard: this.index, error: 'restarting' }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<TaskOutcome>((resolve) => {
+      timer = setTimeout(() => { resolve({ ok: false, error: { code: 'TOD_ERR_ENGINE', message: 'no answer' } }) }, ms)
+    })
+    const out = await Promise.race([this.run({ type: 'ping' }), timeout])
+    clearTimeout(timer)
+    return out.ok ? out.value as PingResult : { shard: this.index, error: out.error.message }
+  }
+
+  /** Lets the engine persist its state, then ends the thread. Idempotent. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    const pool = this.#pool
+    if (pool !== null) {
+      await Promise.race([pool.run({ type: 'close' } satisfies EngineTask), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(() => {})
+    }
+    this.#closed = true
+    this.#pool = null
+    this.#markUp()
+    await pool?.destroy()
+  }
+
+  #spawn (): void {
+    const generation = ++this.#generation
+    const pool = new Piscina({
+      filename: SHARD_ENTRY,
+      workerData: { config: this.#config, shard: this.index },
+      minThreads: 1,
+      maxThreads: 1,
+      // With the default atomics an idle thread sits in Atomics.wait and its sockets and
+      // timers stop: a WebTorrent client must keep running between tasks.
+      atomics: 'disabled',
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: CONCURRENT_TASKS
+    })
+    this.#pool = pool
+    // Without an 'error' listener Piscina's 'error' event would kill the supervisor.
+    pool.on('error', (err: Error) => { this.#onDeath(generation, pool, err.message) })
+    pool.on('workerDestroy', () => { this.#onDeath(generation, pool, 'thread exited') })
+    pool.run({ type: 'ping' } satisfies EngineTask).then((out: TaskOutcome) => {
+      if (generation !== this.#generation) return
+      if (!out.ok) throw new Error(out.error.message)
+      this.#failures = 0
+      this.#log.info('shard up', { ...(out.value as PingResult) })
+      this.#markUp()
+    }).catch((err: unknown) => { this.#onDeath(generation, pool, String(err)) })
+  }
+
+  /** Tasks from now on wait for the next thread to come up. */
+  #expectUp (): void {
+    this.#up = new Promise((resolve) => { this.#markUp = resolve })
+  }
+
+  #onDeath (generation: number, pool: Piscina, why: string): void {
+    if (this.#closed || generation !== this.#generation) return
+    this.#generation++ // later events from this pool are stale
+    this.#pool = null
+    this.#expectUp()
+    this.restarts++
+    const delay = Math.min(REBUILD_MAX_MS, REBUILD_BASE_MS * 2 ** this.#failures++)
+    this.#log.error('shard thread died; rebuilding', { shard: this.index, why, delayMs: delay })
+    void pool.destroy().catch(() => {})
+    setTimeout(() => { if (!this.#closed) this.#spawn() }, delay).unref()
+  }
+}

@@ -1,0 +1,150 @@
+import cluster from 'node:cluster'
+import type { Worker } from 'node:cluster'
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { Config } from '../config/config.js'
+import { shardOf } from '../infohash.js'
+import type { Logger } from '../log.js'
+import type { EngineTask, FrontendMessage, HealthReport, SupervisorMessage } from '../protocol.js'
+import type { TaskOutcome } from '../workers/engine.js'
+import { Shard } from './shard-pool.js'
+
+const FRONTEND_ENTRY = fileURLToPath(new URL('../http/frontend.js', import.meta.url))
+const RESPAWN_BASE_MS = 100
+const RESPAWN_MAX_MS = 30_000
+/** Crashes within this window count towards the backoff. */
+const CRASH_WINDOW_MS = 60_000
+const HEALTH_PING_MS = 2_000
+/** Front-ends that die before listening, in a row, before the daemon gives up (bad port...). */
+const MAX_BOOT_FAILURES = 3
+/** How long shutdown waits for in-flight responses before ending the front-ends. */
+const DRAIN_MS = 10_000
+
+/**
+ * The cluster primary, an nginx-style master: forks the HTTP front-ends and re-forks any that
+ * die (with backoff), owns the shard threads, routes each engine task to the shard that owns
+ * its info-hash, and releases the streams of a front-end that died. Serves no traffic.
+ */
+export class Supervisor {
+  readonly #config: Config
+  readonly #log: Logger
+  readonly #shards: Shard[]
+  /** Open streams per front-end (cluster worker id), released if that front-end dies. */
+  readonly #streams = new Map<number, Map<string, string>>()
+  readonly #crashes: number[] = []
+  /** Front-ends (by cluster id) that reported listening. */
+  readonly #serving = new Set<number>()
+  #bootFailures = 0
+  #listening = false
+  #closing: Promise<void> | undefined
+  frontendRestarts = 0
+
+  constructor (config: Config, log: Logger) {
+    this.#config = config
+    this.#log = log
+    this.#shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log))
+  }
+
+  async start (): Promise<void> {
+    fs.mkdirSync(this.#config.torrent.dir, { recursive: true })
+    fs.mkdirSync(this.#config.torrent.state_dir, { recursive: true })
+    await Promise.all(this.#shards.map(async (s) => await s.start()))
+    cluster.setupPrimary({ exec: FRONTEND_ENTRY, args: [] })
+    cluster.on('exit', (worker, code, signal) => { this.#onExit(worker, code, signal) })
+    for (let i = 0; i < this.#config.server.workers; i++) this.#fork()
+  }
+
+  /** Stops accepting, lets responses drain, closes the shards. Idempotent. */
+  async close (): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#log.info('shutting down')
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+      const exited = Promise.all(workers.map(async (w) => await new Promise((resolve) => { w.once('exit', resolve) })))
+      for (const w of workers) send(w, { kind: 'shutdown' })
+      const deadline = setTimeout(() => { for (const w of workers) w.process.kill('SIGKILL') }, DRAIN_MS)
+      await exited
+      clearTimeout(deadline)
+      await Promise.all(this.#shards.map(async (s) => await s.close()))
+      this.#log.info('stopped')
+    })()
+    await this.#closing
+  }
+
+  #fork (): void {
+    const worker = cluster.fork()
+    this.#streams.set(worker.id, new Map())
+    worker.on('message', (msg: FrontendMessage) => { this.#onMessage(worker, msg) })
+  }
+
+  #onMessage (worker: Worker, msg: FrontendMessage): void {
+    switch (msg.kind) {
+      case 'hello':
+        // The front-end listens for messages now: hand it the config (the ready handshake).
+        send(worker, { kind: 'init', config: this.#config })
+        return
+      case 'ready':
+        this.#serving.add(worker.id)
+        this.#bootFailures = 0
+        if (!this.#listening) {
+          this.#listening = true
+          this.#log.info('listening', { port: msg.port, host: this.#config.server.host, workers: this.#config.server.workers, shards: this.#config.torrent.shards })
+        }
+        return
+      case 'engine':
+        void this.#runTask(worker, msg.task).then((out) => {
+          send(worker, out.ok ? { kind: 'result', id: msg.id, ok: true, value: out.value } : { kind: 'result', id: msg.id, ok: false, error: out.error })
+        })
+        return
+      case 'health':
+        void this.health().then((value) => { send(worker, { kind: 'result', id: msg.id, ok: true, value }) })
+    }
+  }
+
+  async #runTask (worker: Worker, task: EngineTask): Promise<TaskOutcome> {
+    if (task.type === 'ping' || task.type === 'close') {
+      return { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: `${task.type} is not a front-end task` } }
+    }
+    if (task.type === 'crash') {
+      const target = this.#shards[task.shard]
+      return target !== undefined ? await target.run(task) : { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: 'no such shard' } }
+    }
+    const shard = this.#shards[shardOf(task.infoHash, this.#shards.length)] as Shard
+    const streams = this.#streams.get(worker.id)
+    if (task.type === 'read') streams?.set(task.streamId, task.infoHash)
+    if (task.type === 'release') streams?.delete(task.streamId)
+    return await shard.run(task)
+  }
+
+  /** Readiness: every shard answers. */
+  async health (): Promise<HealthReport> {
+    const shards = await Promise.all(this.#shards.map(async (s) => await s.ping(HEALTH_PING_MS)))
+    return { ready: this.#closing === undefined && shards.every((s) => 'ready' in s && s.ready), shards }
+  }
+
+  #onExit (worker: Worker, code: number | null, signal: string | null): void {
+    const streams = this.#streams.get(worker.id)
+    this.#streams.delete(worker.id)
+    for (const [streamId, infoHash] of streams ?? []) {
+      void this.#runTask(worker, { type: 'release', infoHash, streamId })
+    }
+    if (this.#closing !== undefined) return
+    if (!this.#serving.delete(worker.id) && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
+      this.#log.error('front-ends fail before listening; giving up', { failures: this.#bootFailures, code, signal })
+      void this.close().finally(() => process.exit(1))
+      return
+    }
+    const now = Date.now()
+    this.#crashes.push(now)
+    while (this.#crashes.length > 0 && (this.#crashes[0] as number) < now - CRASH_WINDOW_MS) this.#crashes.shift()
+    // The first re-fork is immediate so one crash never leaves the port without a listener
+    // for long; repeated crashes back off.
+    const delay = this.#crashes.length <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (this.#crashes.length - 1))
+    this.frontendRestarts++
+    this.#log.error('front-end exited; re-forking', { worker: worker.id, pid: worker.process.pid, code, signal, delayMs: delay })
+    setTimeout(() => { if (this.#closing === undefined) this.#fork() }, delay)
+  }
+}
+
+function send (worker: Worker, msg: SupervisorMessage): void {
+  if (worker.isConnected()) worker.send(msg)
+}

@@ -1,0 +1,58 @@
+import http from 'node:http'
+import type { Config } from '../config/config.js'
+import { TodError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { EngineClient } from './engine-client.js'
+import { sendError } from './respond.js'
+import { route } from './routes.js'
+
+/** Header timeout: slow clients (slowloris) must not hold sockets for long. */
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 30_000
+const KEEP_ALIVE_TIMEOUT_MS = 5_000
+
+/**
+ * The public HTTP server of one front-end: routes, one error edge, one log line per request.
+ */
+export function createHttpServer (config: Config, engine: EngineClient, log: Logger): http.Server {
+  const ctx = { config, engine }
+  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    const started = process.hrtime.bigint()
+    let routeName = 'unknown'
+    let bytes = 0
+    res.once('close', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      // The path only: query strings may carry magnets with many trackers, and later secrets.
+      const path = (req.url ?? '').split('?')[0]
+      log.info('request', { method: req.method, path, route: routeName, status: res.statusCode, bytes, ms: Math.round(ms * 10) / 10, aborted: !res.writableFinished })
+    })
+    void (async () => {
+      try {
+        let url: URL
+        try {
+          url = new URL(req.url ?? '/', 'http://localhost')
+        } catch {
+          throw new TodError('TOD_ERR_BAD_QUERY', 'the request target is not a valid URL')
+        }
+        const match = route(req.method ?? 'GET', url.pathname)
+        if (match === null) throw new TodError('TOD_ERR_NOT_FOUND')
+        routeName = match.name
+        if (!match.methods.includes(req.method ?? '')) {
+          throw new TodError('TOD_ERR_METHOD', undefined, { headers: { Allow: match.methods.join(', ') } })
+        }
+        bytes = await match.handler(req, res, url, ctx)
+      } catch (err) {
+        if (isClientGone(err)) return
+        const e = sendError(res, err, log)
+        if (e.status >= 500) log.warn('request failed', { route: routeName, code: e.code, err: e.message })
+      }
+    })()
+  })
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
+  return server
+}
+
+function isClientGone (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED'
+}

@@ -1,0 +1,86 @@
+/**
+ * Every message that crosses a process or thread boundary. Front-ends talk to the supervisor
+ * over cluster IPC; the supervisor runs engine tasks on the owning shard thread (Piscina).
+ * Bytes never cross these boundaries: a read answers with a path and a span.
+ */
+import type { Config } from './config/config.js'
+import type { SerializedError } from './errors.js'
+
+/** A file of a torrent as the engine describes it. */
+export interface FileInfo {
+  id: number
+  name: string
+  /** Path inside the torrent, '/'-separated. */
+  path: string
+  size: number
+  mime: string
+}
+
+/** What the engine knows about a torrent once its metadata is there. */
+export interface TorrentInfo {
+  infoHash: string
+  name: string
+  size: number
+  pieceLength: number
+  files: FileInfo[]
+}
+
+// ---- engine tasks (supervisor -> shard thread) and their results ---------------------------
+
+/** Add a torrent (magnet or info-hash) if needed and wait for its metadata. */
+export interface AddTask { type: 'add', infoHash: string, magnet: string }
+/** Describe one file, with its absolute path on disk. */
+export interface FileTask { type: 'file', infoHash: string, fileId: number }
+/**
+ * Make the bytes at `offset` of the file ready: move the stream's priority window there and
+ * resolve once the piece holding `offset` is verified on disk.
+ */
+export interface ReadTask { type: 'read', infoHash: string, fileId: number, offset: number, streamId: string }
+/** The reader went away: drop its window and cancel its waiting read. */
+export interface ReleaseTask { type: 'release', infoHash: string, streamId: string }
+/** Is the shard up, and what does it hold. */
+export interface PingTask { type: 'ping' }
+/** Persist state and destroy the WebTorrent client (shutdown). */
+export interface CloseTask { type: 'close' }
+/** Tests only (debug.fault_injection): throw an uncaught exception in the shard thread. */
+export interface CrashTask { type: 'crash', shard: number }
+
+export type EngineTask = AddTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | CrashTask
+
+export interface FileResult { torrent: TorrentInfo, file: FileInfo }
+export interface ReadResult {
+  diskPath: string
+  size: number
+  /** Verified bytes contiguous from `offset` (0 when the read was cancelled). */
+  available: number
+}
+export interface PingResult { shard: number, torrents: number, ready: boolean }
+
+/** Maps each task type to its result, so callers get typed answers. */
+export interface EngineResults {
+  add: TorrentInfo
+  file: FileResult
+  read: ReadResult
+  release: { released: boolean }
+  ping: PingResult
+  close: { closed: true }
+  crash: never
+}
+
+// ---- cluster IPC (front-end <-> supervisor) ------------------------------------------------
+
+/** Front-end -> supervisor. */
+export type FrontendMessage =
+  | { kind: 'hello' }
+  | { kind: 'ready', port: number }
+  | { kind: 'engine', id: number, task: EngineTask }
+  | { kind: 'health', id: number }
+
+export interface HealthReport { ready: boolean, shards: Array<PingResult | { shard: number, error: string }> }
+
+/** Supervisor -> front-end. */
+export type SupervisorMessage =
+  | { kind: 'result', id: number, ok: true, value: unknown }
+  | { kind: 'result', id: number, ok: false, error: SerializedError }
+  | { kind: 'init', config: Config }
+  | { kind: 'shutdown' }

@@ -1,0 +1,378 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import mime from 'mime-types'
+import magnetDecode from 'magnet-uri'
+import WebTorrent from 'webtorrent'
+import type { Torrent, TorrentFile } from 'webtorrent'
+import type { Config } from '../config/config.js'
+import { TodError, serializeError } from '../errors.js'
+import type { SerializedError } from '../errors.js'
+import { shardOf } from '../infohash.js'
+import type { Logger } from '../log.js'
+import type { EngineTask, FileInfo, FileResult, PingResult, ReadResult, TorrentInfo } from '../protocol.js'
+import { PriorityWindows } from './priority-window.js'
+import { TorrentStore } from './persist.js'
+import type { TorrentMeta } from './persist.js'
+
+/** What a shard thread answers for every task: errors travel as data, not as thrown objects. */
+export type TaskOutcome = { ok: true, value: unknown } | { ok: false, error: SerializedError }
+
+/** A window nobody has read from for this long belongs to a reader that vanished. */
+const WINDOW_IDLE_MS = 120_000
+/** How often verified-piece bitfields are written to the state folder. */
+const BITFIELD_FLUSH_MS = 2_000
+
+interface Waiter { streamId: string, resolve: (cancelled: boolean) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
+
+interface Entry {
+  torrent: Torrent
+  ready: Promise<void>
+  /** Absolute on-disk path of each file, checked to stay under <dir>/<infoHash>/. */
+  diskPaths: string[]
+  meta: TorrentMeta
+  /** Readers waiting for a piece, by piece index. */
+  waiters: Map<number, Set<Waiter>>
+  bitfieldDirty: boolean
+}
+
+/**
+ * One shard of the torrent engine: a WebTorrent client and the torrents whose info-hash hashes
+ * to this shard. It never moves file bytes to its callers; it makes pieces ready on disk and
+ * says where they are.
+ */
+export class Engine {
+  readonly #config: Config
+  readonly #shard: number
+  readonly #log: Logger
+  readonly #client: WebTorrent
+  readonly #store: TorrentStore
+  readonly #entries = new Map<string, Entry>()
+  readonly #windows = new PriorityWindows()
+  readonly #timers: NodeJS.Timeout[] = []
+  #ready = false
+
+  constructor (config: Config, shard: number, log: Logger) {
+    this.#config = config
+    this.#shard = shard
+    this.#log = log
+    fs.mkdirSync(config.torrent.dir, { recursive: true })
+    this.#store = new TorrentStore(config.torrent.state_dir)
+    const t = config.torrent
+    const split = (limit: number): number => limit > 0 ? Math.max(1, Math.floor(limit / t.shards)) : -1
+    this.#client = new WebTorrent({
+      // uTP off: with it on, terminating a thread or an uncaught exception in one segfaults the
+      // whole process, and TCP was faster here (~84 MiB/s vs ~30 on Node 20).
+      utp: false,
+      dht: t.dht,
+      lsd: t.lsd,
+      natUpnp: t.nat_traversal,
+      natPmp: t.nat_traversal,
+      torrentPort: t.port > 0 ? t.port + shard : 0,
+      maxConns: t.max_connections,
+      downloadLimit: split(t.download_rate_limit),
+      uploadLimit: split(t.upload_rate_limit)
+    })
+    this.#client.on('error', (err: Error) => {
+      // A client error destroys the client; without it this shard is useless, so end the
+      // thread and let the supervisor rebuild it from the persisted state.
+      log.error('webtorrent client error', { err: err.message })
+      throw err
+    })
+  }
+
+  /** Re-adds this shard's persisted torrents (metadata and bitfield from disk, no swarm needed). */
+  async start (): Promise<void> {
+    const persisted = await this.#store.loadAll((ih) => shardOf(ih, this.#config.torrent.shards) === this.#shard)
+    for (const p of persisted) {
+      this.#addTorrent(p.infoHash, p.torrentFile, p.meta, p.bitfield)
+    }
+    await Promise.allSettled([...this.#entries.values()].map(async (e) => await e.ready))
+    this.#timers.push(setInterval(() => { void this.#flushBitfields() }, BITFIELD_FLUSH_MS))
+    this.#timers.push(setInterval(() => { this.#windows.sweep(WINDOW_IDLE_MS) }, WINDOW_IDLE_MS / 4))
+    this.#ready = true
+    this.#log.info('shard ready', { shard: this.#shard, torrents: this.#entries.size })
+  }
+
+  /** Runs one task; never throws. */
+  async handle (task: EngineTask): Promise<TaskOutcome> {
+    try {
+      return { ok: true, value: await this.#dispatch(task) }
+    } catch (err) {
+      if (!(err instanceof TodError)) this.#log.error('task failed', { task: task.type, err: String(err) })
+      return { ok: false, error: serializeError(err) }
+    }
+  }
+
+  async #dispatch (task: EngineTask): Promise<unknown> {
+    switch (task.type) {
+      case 'add': return await this.add(task.infoHash, task.magnet)
+      case 'file': return await this.file(task.infoHash, task.fileId)
+      case 'read': return await this.read(task.infoHash, task.fileId, task.offset, task.streamId)
+      case 'release': return { released: this.release(task.streamId) }
+      case 'ping': return this.ping()
+      case 'close': return await this.close()
+      case 'crash': return this.#crash()
+    }
+  }
+
+  /** Adds a torrent by magnet unless it is already here, and waits for its metadata. */
+  async add (infoHash: string, magnet: string): Promise<TorrentInfo> {
+    let entry = this.#entries.get(infoHash)
+    if (entry === undefined) {
+      const peers = magnetDecode(magnet).peerAddresses ?? []
+      entry = this.#addTorrent(infoHash, magnet, { peers, addedAt: Date.now(), lastAccess: Date.now() })
+    }
+    await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
+    return describe(entry.torrent)
+  }
+
+  /** Describes one file of a known torrent. */
+  async file (infoHash: string, fileId: number): Promise<FileResult> {
+    const entry = await this.#known(infoHash)
+    const { torrent } = entry
+    const file = torrent.files[fileId]
+    if (file === undefined) throw new TodError('TOD_ERR_UNKNOWN_FILE')
+    return { torrent: describe(torrent), file: describeFile(file, fileId) }
+  }
+
+  /**
+   * Makes the bytes at `offset` of a file ready: moves the stream's window to
+   * [offset, offset + readahead], marks the first pieces critical, and resolves once the piece
+   * holding `offset` is verified (WebTorrent marks a piece verified only after it is written,
+   * so it is on disk). Answers how many bytes from `offset` are verified contiguously.
+   */
+  async read (infoHash: string, fileId: number, offset: number, streamId: string): Promise<ReadResult> {
+    const entry = await this.#known(infoHash)
+    const { torrent } = entry
+    const file = torrent.files[fileId]
+    const diskPath = entry.diskPaths[fileId]
+    if (file === undefined || diskPath === undefined) throw new TodError('TOD_ERR_UNKNOWN_FILE')
+    entry.meta.lastAccess = Date.now()
+    if (offset >= file.length) return { diskPath, size: file.length, available: 0 }
+
+    const pieceLength = torrent.pieceLength
+    const abs = file.offset + offset
+    const first = Math.floor(abs / pieceLength)
+    const last = Math.min(file._endPiece, Math.floor((abs + this.#config.streaming.readahead_bytes - 1) / pieceLength))
+    this.#windows.move(streamId, torrent, first, last)
+    if (!torrent.bitfield.get(first)) {
+      torrent.critical(first, Math.min(first + 1, last))
+      const cancelled = await this.#waitForPiece(entry, first, streamId)
+      if (cancelled) return { diskPath, size: file.length, available: 0 }
+    }
+    return { diskPath, size: file.length, available: contiguous(torrent, file, abs) }
+  }
+
+  /** Drops a stream's window and wakes its waiting read (which answers 0 bytes). */
+  release (streamId: string): boolean {
+    for (const entry of this.#entries.values()) {
+      for (const [piece, set] of entry.waiters) {
+        for (const w of set) {
+          if (w.streamId !== streamId) continue
+          clearTimeout(w.timer)
+          set.delete(w)
+          w.resolve(true)
+        }
+        if (set.size === 0) entry.waiters.delete(piece)
+      }
+    }
+    return this.#windows.release(streamId)
+  }
+
+  ping (): PingResult {
+    return { shard: this.#shard, torrents: this.#entries.size, ready: this.#ready }
+  }
+
+  /** Persists bitfields and destroys the client. Idempotent. */
+  async close (): Promise<{ closed: true }> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      for (const t of this.#timers) clearInterval(t)
+      for (const [infoHash, entry] of this.#entries) {
+        try {
+          if (entry.torrent.ready) this.#store.saveBitfieldSync(infoHash, entry.torrent.bitfield.buffer)
+        } catch (err) {
+          this.#log.warn('bitfield not saved', { infoHash, err: String(err) })
+        }
+      }
+      this.#client.destroy(() => { resolve() })
+    })
+    await this.#closing
+    return { closed: true }
+  }
+
+  #closing: Promise<void> | undefined
+
+  #crash (): never {
+    if (!this.#config.debug.fault_injection) throw new TodError('TOD_ERR_BAD_QUERY', 'fault injection is disabled')
+    setImmediate(() => { throw new Error('fault injection: shard thread crash requested') })
+    throw new TodError('TOD_ERR_ENGINE', 'shard is crashing on request')
+  }
+
+  #addTorrent (infoHash: string, id: string | Buffer, meta: TorrentMeta, bitfield?: Uint8Array): Entry {
+    const torrent = this.#client.add(id, {
+      path: path.join(this.#config.torrent.dir, infoHash),
+      // Nothing is fetched until someone reads; readers drive the priority windows.
+      deselect: true,
+      ...(bitfield !== undefined ? { bitfield } : {})
+    })
+    const entry: Entry = { torrent, ready: Promise.resolve(), diskPaths: [], meta, waiters: new Map(), bitfieldDirty: false }
+    entry.ready = new Promise<void>((resolve, reject) => {
+      torrent.once('ready', () => {
+        try {
+          entry.diskPaths = diskPaths(torrent, path.join(this.#config.torrent.dir, infoHash))
+        } catch (err) {
+          this.#log.warn('torrent refused', { infoHash, err: String(err) })
+          this.#remove(infoHash, err as Error)
+          reject(err)
+          return
+        }
+        this.#log.info('torrent ready', { infoHash, name: torrent.name, files: torrent.files.length, size: torrent.length })
+        resolve()
+      })
+      torrent.once('error', (err: Error) => {
+        this.#log.warn('torrent error', { infoHash, err: err.message })
+        this.#remove(infoHash, err)
+        reject(new TodError('TOD_ERR_ENGINE', `torrent failed: ${err.message}`, { cause: err }))
+      })
+    })
+    entry.ready.catch(() => {}) // observed by callers through #whenReady
+    torrent.once('metadata', () => {
+      this.#log.info('torrent metadata', { infoHash, name: torrent.name })
+      this.#store.saveTorrent(infoHash, torrent.torrentFile, entry.meta)
+        .catch((err: unknown) => { this.#log.warn('metadata not persisted', { infoHash, err: String(err) }) })
+    })
+    torrent.on('verified', (index: number) => {
+      entry.bitfieldDirty = true
+      const set = entry.waiters.get(index)
+      if (set === undefined) return
+      entry.waiters.delete(index)
+      for (const w of set) {
+        clearTimeout(w.timer)
+        w.resolve(false)
+      }
+    })
+    torrent.on('warning', (err: Error) => { this.#log.debug('torrent warning', { infoHash, err: err.message }) })
+    // Peer hints from the magnet; WebTorrent takes them from a magnet itself, but a torrent
+    // reloaded from its .torrent file would otherwise have no way back to them.
+    torrent.once('infoHash', () => { for (const peer of meta.peers) torrent.addPeer(peer) })
+    this.#entries.set(infoHash, entry)
+    return entry
+  }
+
+  #remove (infoHash: string, err: Error): void {
+    const entry = this.#entries.get(infoHash)
+    if (entry === undefined) return
+    this.#entries.delete(infoHash)
+    this.#windows.forgetTorrent(entry.torrent)
+    for (const set of entry.waiters.values()) {
+      for (const w of set) {
+        clearTimeout(w.timer)
+        w.reject(new TodError('TOD_ERR_ENGINE', `torrent failed: ${err.message}`))
+      }
+    }
+    entry.waiters.clear()
+    if (!entry.torrent.destroyed) entry.torrent.destroy()
+  }
+
+  async #known (infoHash: string): Promise<Entry> {
+    const entry = this.#entries.get(infoHash)
+    if (entry === undefined) throw new TodError('TOD_ERR_UNKNOWN_TORRENT')
+    await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
+    return entry
+  }
+
+  async #whenReady (entry: Entry, ms: number, code: 'TOD_ERR_METADATA_TIMEOUT'): Promise<void> {
+    if (entry.torrent.ready) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new TodError(code)) }, ms)
+    })
+    try {
+      await Promise.race([entry.ready, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Resolves false when `piece` is verified, true when the stream was released first. */
+  async #waitForPiece (entry: Entry, piece: number, streamId: string): Promise<boolean> {
+    return await new Promise<boolean>((resolve, reject) => {
+      let set = entry.waiters.get(piece)
+      if (set === undefined) entry.waiters.set(piece, set = new Set())
+      const waiters = set
+      const w: Waiter = {
+        streamId,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          waiters.delete(w)
+          if (waiters.size === 0 && entry.waiters.get(piece) === waiters) entry.waiters.delete(piece)
+          reject(new TodError('TOD_ERR_STALLED', `piece ${piece} did not arrive within ${this.#config.torrent.read_timeout_ms} ms`))
+        }, this.#config.torrent.read_timeout_ms)
+      }
+      waiters.add(w)
+    })
+  }
+
+  async #flushBitfields (): Promise<void> {
+    for (const [infoHash, entry] of this.#entries) {
+      if (!entry.bitfieldDirty || !entry.torrent.ready) continue
+      entry.bitfieldDirty = false
+      try {
+        await this.#store.saveBitfield(infoHash, entry.torrent.bitfield.buffer)
+        await this.#store.saveMeta(infoHash, entry.meta)
+      } catch (err) {
+        entry.bitfieldDirty = true
+        this.#log.warn('bitfield not persisted', { infoHash, err: String(err) })
+      }
+    }
+  }
+}
+
+/** Verified bytes contiguous from absolute torrent offset `abs`, up to the end of `file`. */
+function contiguous (torrent: Torrent, file: TorrentFile, abs: number): number {
+  let piece = Math.floor(abs / torrent.pieceLength)
+  while (piece <= file._endPiece && torrent.bitfield.get(piece)) piece++
+  const end = Math.min(file.offset + file.length, piece * torrent.pieceLength)
+  return Math.max(0, end - abs)
+}
+
+function describe (torrent: Torrent): TorrentInfo {
+  return {
+    infoHash: torrent.infoHash,
+    name: torrent.name,
+    size: torrent.length,
+    pieceLength: torrent.pieceLength,
+    files: torrent.files.map((f, i) => describeFile(f, i))
+  }
+}
+
+function describeFile (file: TorrentFile, id: number): FileInfo {
+  return { id, name: file.name, path: file.path.split(path.sep).join('/'), size: file.length, mime: mime.lookup(file.name) || 'application/octet-stream' }
+}
+
+/**
+ * The absolute path of each file as WebTorrent's chunk store writes it (fs-chunk-store strips
+ * reserved characters from names, so it is read from the store rather than recomputed), each
+ * checked to stay inside `root`.
+ */
+function diskPaths (torrent: Torrent, root: string): string[] {
+  const storeFiles = findStoreFiles(torrent.store)
+  return torrent.files.map((file, i) => {
+    const p = path.resolve(storeFiles?.[i]?.path ?? path.join(root, file.path))
+    if (!p.startsWith(root + path.sep)) throw new TodError('TOD_ERR_UNSAFE_PATH', `file ${i} resolves outside ${root}`)
+    return p
+  })
+}
+
+function findStoreFiles (store: unknown): Array<{ path: string }> | undefined {
+  // ImmediateChunkStore -> CacheChunkStore -> FSChunkStore; the last holds `files`.
+  let s = store as { store?: unknown, files?: unknown } | undefined
+  for (let depth = 0; s !== undefined && s !== null && depth < 5; depth++) {
+    if (Array.isArray(s.files) && s.files.every((f: unknown) => typeof (f as { path?: unknown }).path === 'string')) {
+      return s.files as Array<{ path: string }>
+    }
+    s = s.store as typeof s
+  }
+  return undefined
+}

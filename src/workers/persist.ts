@@ -1,0 +1,86 @@
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+
+/** What is kept about a torrent between runs, beside its .torrent file. */
+export interface TorrentMeta {
+  /** Peer hints (ip:port) from the magnet, so a reloaded torrent can find them again. */
+  peers: string[]
+  addedAt: number
+  lastAccess: number
+}
+
+export interface PersistedTorrent {
+  infoHash: string
+  torrentFile: Buffer
+  bitfield: Uint8Array | undefined
+  meta: TorrentMeta
+}
+
+/**
+ * Torrent state under <state_dir>/torrents: <ih>.torrent (metadata, so a restart needs no
+ * swarm), <ih>.bitfield (verified pieces, so a restart does not re-hash what is on disk) and
+ * <ih>.json. Writes go to a temporary file and are renamed, so a crash never leaves half a file.
+ */
+export class TorrentStore {
+  readonly #dir: string
+
+  constructor (stateDir: string) {
+    this.#dir = path.join(stateDir, 'torrents')
+    fs.mkdirSync(this.#dir, { recursive: true })
+  }
+
+  async saveTorrent (infoHash: string, torrentFile: Uint8Array, meta: TorrentMeta): Promise<void> {
+    await atomicWrite(this.#file(infoHash, 'torrent'), torrentFile)
+    await this.saveMeta(infoHash, meta)
+  }
+
+  async saveMeta (infoHash: string, meta: TorrentMeta): Promise<void> {
+    await atomicWrite(this.#file(infoHash, 'json'), JSON.stringify(meta))
+  }
+
+  async saveBitfield (infoHash: string, bits: Uint8Array): Promise<void> {
+    await atomicWrite(this.#file(infoHash, 'bitfield'), bits)
+  }
+
+  /** Synchronous flush for the last moments of a thread. */
+  saveBitfieldSync (infoHash: string, bits: Uint8Array): void {
+    const file = this.#file(infoHash, 'bitfield')
+    fs.writeFileSync(file + '.tmp', bits)
+    fs.renameSync(file + '.tmp', file)
+  }
+
+  async remove (infoHash: string): Promise<void> {
+    await Promise.all(['torrent', 'bitfield', 'json'].map(async (ext) => await fsp.rm(this.#file(infoHash, ext), { force: true })))
+  }
+
+  /** Every persisted torrent for which `owns(infoHash)` holds. Unreadable entries are skipped. */
+  async loadAll (owns: (infoHash: string) => boolean): Promise<PersistedTorrent[]> {
+    const out: PersistedTorrent[] = []
+    for (const name of await fsp.readdir(this.#dir)) {
+      const m = /^([0-9a-f]{40})\.torrent$/.exec(name)
+      if (m === null || !owns(m[1] as string)) continue
+      const infoHash = m[1] as string
+      try {
+        const torrentFile = await fsp.readFile(this.#file(infoHash, 'torrent'))
+        const bitfield = await fsp.readFile(this.#file(infoHash, 'bitfield')).then((b) => new Uint8Array(b), () => undefined)
+        const meta = await fsp.readFile(this.#file(infoHash, 'json'), 'utf8')
+          .then((s) => JSON.parse(s) as TorrentMeta, () => ({ peers: [], addedAt: Date.now(), lastAccess: Date.now() }))
+        out.push({ infoHash, torrentFile, bitfield, meta })
+      } catch {
+        // a torrent file that vanished between readdir and read: nothing to reload
+      }
+    }
+    return out
+  }
+
+  #file (infoHash: string, ext: string): string {
+    return path.join(this.#dir, `${infoHash}.${ext}`)
+  }
+}
+
+async function atomicWrite (file: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  await fsp.writeFile(tmp, data)
+  await fsp.rename(tmp, file)
+}

@@ -1,0 +1,67 @@
+import type { Torrent } from 'webtorrent'
+
+/** Priority of stream windows; above WebTorrent's default selections (0). */
+const STREAM_PRIORITY = 1
+
+interface Window { torrent: Torrent, from: number, to: number, lastUsed: number }
+
+/**
+ * The moving priority windows of all streams in one shard. A stream's window is the piece
+ * range [read position, read position + readahead]; moving it deselects the old range and
+ * selects the new one, so pieces behind the reader stop being fetched. Uses WebTorrent's
+ * stream selections (exact-match removal, never merged with other selections), the same
+ * mechanism its own file iterator uses.
+ */
+export class PriorityWindows {
+  readonly #windows = new Map<string, Window>()
+
+  /** Points stream `id` at pieces [from, to] of `torrent`. */
+  move (id: string, torrent: Torrent, from: number, to: number, now = Date.now()): void {
+    const w = this.#windows.get(id)
+    if (w !== undefined && w.torrent === torrent && w.from === from && w.to === to) {
+      w.lastUsed = now
+      return
+    }
+    if (w !== undefined) this.#drop(w)
+    torrent._select(from, to, STREAM_PRIORITY, null, true)
+    this.#windows.set(id, { torrent, from, to, lastUsed: now })
+  }
+
+  /** Drops stream `id`'s window; true if it had one. */
+  release (id: string): boolean {
+    const w = this.#windows.get(id)
+    if (w === undefined) return false
+    this.#drop(w)
+    this.#windows.delete(id)
+    return true
+  }
+
+  /** Forgets every window of a torrent that is going away. */
+  forgetTorrent (torrent: Torrent): void {
+    for (const [id, w] of this.#windows) if (w.torrent === torrent) this.#windows.delete(id)
+  }
+
+  /** Releases windows unused for `idleMs` (a reader that vanished without a release). */
+  sweep (idleMs: number, now = Date.now()): string[] {
+    const gone: string[] = []
+    for (const [id, w] of this.#windows) {
+      if (now - w.lastUsed > idleMs) {
+        this.release(id)
+        gone.push(id)
+      }
+    }
+    return gone
+  }
+
+  /** Number of open windows on `torrent` (or in total). */
+  count (torrent?: Torrent): number {
+    if (torrent === undefined) return this.#windows.size
+    let n = 0
+    for (const w of this.#windows.values()) if (w.torrent === torrent) n++
+    return n
+  }
+
+  #drop (w: Window): void {
+    if (!w.torrent.destroyed) w.torrent._deselect(w.from, w.to, true)
+  }
+}

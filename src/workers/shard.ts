@@ -1,0 +1,15 @@
+// Piscina entry of a shard thread: one WebTorrent engine per thread, built from workerData.
+import { workerData } from 'piscina'
+import type { Config } from '../config/config.js'
+import { createLogger } from '../log.js'
+import type { EngineTask } from '../protocol.js'
+import { Engine } from './engine.js'
+import type { TaskOutcome } from './engine.js'
+
+const { config, shard } = workerData as { config: Config, shard: number }
+const engine = new Engine(config, shard, createLogger(config.logging, 'shard', { shard }))
+await engine.start()
+
+export default async function handle (task: EngineTask): Promise<TaskOutcome> {
+  return await engine.handle(task)
+}

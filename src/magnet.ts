@@ -29,9 +29,12 @@ export function parseMagnet (input: string): ParsedMagnet {
   } catch (err) {
     throw new TodError('TOD_ERR_BAD_MAGNET', undefined, { cause: err })
   }
-  if (typeof decoded.infoHash !== 'string') throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link has no "xt=urn:btih:" info-hash')
+  // magnet-uri is lenient (39 hex digits decode to some hash), so the xt is checked here.
+  const xts = ([] as unknown[]).concat(decoded.xt ?? [])
+  const btih = xts.map((xt) => typeof xt === 'string' ? /^urn:btih:(.*)$/i.exec(xt)?.[1] : undefined).find((v) => v !== undefined)
+  if (btih === undefined) throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link has no "xt=urn:btih:" info-hash')
   try {
-    return { infoHash: normalizeInfoHash(decoded.infoHash), magnet: text }
+    return { infoHash: normalizeInfoHash(btih), magnet: text }
   } catch (err) {
     throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link\'s info-hash is malformed', { cause: err })
   }

@@ -54,7 +54,7 @@ export interface ReadResult {
   /** Verified bytes contiguous from `offset` (0 when the read was cancelled). */
   available: number
 }
-export interface PingResult { shard: number, torrents: number, ready: boolean }
+export interface PingResult { shard: number, torrents: number, streams: number, ready: boolean }
 
 /** Maps each task type to its result, so callers get typed answers. */
 export interface EngineResults {

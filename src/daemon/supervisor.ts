@@ -85,6 +85,7 @@ export class Supervisor {
       case 'ready':
         this.#serving.add(worker.id)
         this.#bootFailures = 0
+        this.#log.info('front-end ready', { worker: worker.id, pid: worker.process.pid })
         if (!this.#listening) {
           this.#listening = true
           this.#log.info('listening', { port: msg.port, host: this.#config.server.host, workers: this.#config.server.workers, shards: this.#config.torrent.shards })

@@ -18,12 +18,20 @@ export interface RouteContext {
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: RouteContext) => Promise<number>
 
 /** Matches a request to its handler and a route name (for logs); null means 404. */
-export function route (method: string, pathname: string): { name: string, handler: Handler, methods: string[] } | null {
+export function route (pathname: string, faultInjection: boolean): { name: string, handler: Handler, methods: string[] } | null {
   if (pathname === '/health') return { name: 'health', handler: health, methods: ['GET', 'HEAD'] }
   if (pathname === '/stream') return { name: 'stream-magnet', handler: streamMagnet, methods: ['GET', 'HEAD'] }
   if (pathname.startsWith('/stream/')) return { name: 'stream-file', handler: streamFile, methods: ['GET', 'HEAD'] }
-  void method
+  if (faultInjection && pathname.startsWith('/debug/crash-shard/')) return { name: 'debug-crash', handler: crashShard, methods: ['POST'] }
   return null
+}
+
+/** POST /debug/crash-shard/{n}: only with debug.fault_injection (tests); 404 otherwise. */
+const crashShard: Handler = async (_req, res, url, { engine }) => {
+  const shard = parseFileId(url.pathname.split('/')[3] ?? '')
+  await engine.run({ type: 'crash', shard }).catch(() => {}) // the thread dies under the task
+  sendJson(res, 202, { crashing: shard })
+  return 0
 }
 
 /** GET /health: 200 when every shard answers, 503 otherwise. */

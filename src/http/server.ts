@@ -34,7 +34,7 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
         } catch {
           throw new TodError('TOD_ERR_BAD_QUERY', 'the request target is not a valid URL')
         }
-        const match = route(req.method ?? 'GET', url.pathname)
+        const match = route(url.pathname, config.debug.fault_injection)
         if (match === null) throw new TodError('TOD_ERR_NOT_FOUND')
         routeName = match.name
         if (!match.methods.includes(req.method ?? '')) {

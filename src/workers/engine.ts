@@ -180,7 +180,7 @@ export class Engine {
   }
 
   ping (): PingResult {
-    return { shard: this.#shard, torrents: this.#entries.size, ready: this.#ready }
+    return { shard: this.#shard, torrents: this.#entries.size, streams: this.#windows.count(), ready: this.#ready }
   }
 
   /** Persists bitfields and destroys the client. Idempotent. */

@@ -6,14 +6,14 @@
  */
 import t from 'tap'
 import type { Test } from 'tap'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { makeRandomFile, makeVideo, sha256File } from './helpers/media.js'
 import { canConnect, freePort } from './helpers/net.js'
 import { startQbittorrentSeeder } from './helpers/qbittorrent.js'
-import { startSeeder } from './helpers/seeder.js'
-import { createTorrentFile, leech, parseTorrentFile } from './helpers/webtorrent.js'
+import { addSeederPeerHint, startSeeder } from './helpers/seeder.js'
+import { createTorrentFile, leech, makeMagnet, parseTorrentFile } from './helpers/webtorrent.js'
 
 const PIECE = 256 * 1024
 
@@ -40,6 +40,8 @@ t.test('media and net helpers', async (tt) => {
   blob = await makeRandomFile(path.join(contentDir, torrentName), 'sub/random.bin', 3 * 1024 * 1024 + 12345)
   const videoSize = (await stat(video)).size
   tt.ok(videoSize > 500_000 && videoSize < 5_000_000, `10 s mp4 is ${videoSize} bytes`)
+  const head = (await readFile(video)).subarray(0, 64 * 1024).toString('latin1')
+  tt.ok(head.indexOf('moov') !== -1 && head.indexOf('moov') < head.indexOf('mdat'), 'mp4 has moov before mdat (faststart)')
   tt.equal((await stat(blob)).size, 3 * 1024 * 1024 + 12345)
   tt.not(await sha256File(blob), await sha256File(video))
 
@@ -82,6 +84,16 @@ t.test('webtorrent seeder -> webtorrent leecher', async (tt) => {
   const list = await startSeeder([video, blob], { name: 'listed', pieceLength: PIECE })
   tt.teardown(() => list.stop())
   tt.same(list.files.map((f) => f.path).sort(), [path.join('listed', 'clip.mp4'), path.join('listed', 'random.bin')])
+  // Peer given explicitly instead of through the magnet's x.pe hint.
+  const bare = makeMagnet(list.infoHash, list.name)
+  tt.notMatch(bare, /x\.pe/)
+  tt.equal(addSeederPeerHint(bare, list.peerAddress), list.magnet)
+  tt.equal(addSeederPeerHint(list.magnet, list.peerAddress), list.magnet, 'hint not duplicated')
+  const got3 = await leech(bare, path.join(root, 'dl-list'), { timeoutMs: 30_000, peers: [list.peerAddress] })
+  tt.equal(got3.length, 2)
+  for (const f of got3) {
+    tt.equal(await sha256File(f.absPath), await sha256File(f.path.endsWith('.mp4') ? video : blob), `sha256 of ${f.path}`)
+  }
   await list.stop()
 })
 

@@ -117,6 +117,28 @@ function deepFreeze<T extends object> (o: T): T {
   return Object.freeze(o)
 }
 
+/** docs/config.md: the schema as a Markdown reference (`check-config --print-schema --markdown`). */
+export function schemaMarkdown (): string {
+  const rows = describeSchema().map((k) =>
+    `| \`${k.key}\` | ${k.doc} | \`${JSON.stringify(k.default)}\` | ${k.format} | \`${k.env}\` |`)
+  return [
+    '# Configuration reference',
+    '',
+    'Generated from the convict schema (`src/config/schema.ts`) by',
+    '`tod-p2m check-config --print-schema --markdown`; do not edit by hand.',
+    '',
+    'Precedence: defaults < config file (`--config PATH`, else `/etc/tod-p2m/config.json` when it',
+    'exists; JSON, or YAML by extension) < environment < command line (`--port`, `--host`, `--dir`,',
+    '`--workers`, `--shards`, `--log-level`; the single-dash spelling `-port 8080` works too).',
+    'Unknown keys and wrong types stop the start with a message naming the key and the file.',
+    '',
+    '| key | meaning | default | format | environment |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    ''
+  ].join('\n')
+}
+
 /** The schema as a flat list, for `check-config --print-schema` and docs/config.md. */
 export function describeSchema (): Array<{ key: string, doc: string, default: unknown, env: string, format: string }> {
   const out: Array<{ key: string, doc: string, default: unknown, env: string, format: string }> = []

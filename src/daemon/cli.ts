@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import yargs from 'yargs'
 import type { Argv } from 'yargs'
-import { ConfigError, describeSchema, loadConfig } from '../config/config.js'
+import { ConfigError, describeSchema, loadConfig, schemaMarkdown } from '../config/config.js'
 import type { Config } from '../config/config.js'
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string }
@@ -32,10 +32,11 @@ export function buildCli (argv: string[], serve: Serve): Argv {
     })
     .command('check-config', 'Validate the configuration and exit (0 when valid)', (y) => y
       .option('print', { type: 'boolean', describe: 'Print the resolved configuration as JSON' })
-      .option('print-schema', { type: 'boolean', describe: 'Print every setting with its doc, default and environment variable' }),
+      .option('print-schema', { type: 'boolean', describe: 'Print every setting with its doc, default and environment variable' })
+      .option('markdown', { type: 'boolean', describe: 'With --print-schema: as the Markdown of docs/config.md' }),
     (args) => {
       if (args['print-schema'] === true) {
-        process.stdout.write(JSON.stringify(describeSchema(), null, 2) + '\n')
+        process.stdout.write(args.markdown === true ? schemaMarkdown() : JSON.stringify(describeSchema(), null, 2) + '\n')
         return
       }
       const config = load(args)
@@ -43,15 +44,22 @@ export function buildCli (argv: string[], serve: Serve): Argv {
     })
     .strict()
     .help()
-    .fail((msg, err, y) => {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`tod-p2m: ${err.message}\n`)
-        process.exit(78) // EX_CONFIG
-      }
+    .fail((msg, err) => {
       if (err !== undefined) throw err
       process.stderr.write(`tod-p2m: ${msg}\n`)
       process.exit(64) // EX_USAGE
     })
+}
+
+/** Runs the command line; a bad configuration ends with its message and exit code 78. */
+export async function runCli (argv: string[], serve: Serve): Promise<void> {
+  try {
+    await buildCli(argv, serve).parseAsync()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`tod-p2m: ${err.message}\n`)
+    process.exitCode = 78 // EX_CONFIG
+  }
 }
 
 function load (args: CommonArgs): Config {

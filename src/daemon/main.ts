@@ -2,10 +2,10 @@
 // Entry of the daemon (the cluster primary): the command line, then the supervisor.
 import { hideBin } from 'yargs/helpers'
 import { createLogger } from '../log.js'
-import { buildCli } from './cli.js'
+import { runCli } from './cli.js'
 import { Supervisor } from './supervisor.js'
 
-await buildCli(hideBin(process.argv), async (config) => {
+await runCli(hideBin(process.argv), async (config) => {
   const log = createLogger(config.logging, 'supervisor')
   const supervisor = new Supervisor(config, log)
   let signals = 0
@@ -23,4 +23,4 @@ await buildCli(hideBin(process.argv), async (config) => {
   process.on('SIGTERM', () => { stop('SIGTERM') })
   process.on('SIGINT', () => { stop('SIGINT') })
   await supervisor.start()
-}).parseAsync()
+})

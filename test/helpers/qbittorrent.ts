@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,6 +15,9 @@ import { makeMagnet, parseTorrentFile } from './webtorrent.js'
 
 /** qbittorrent-nox binary; override with `QBITTORRENT_NOX`. */
 export const QBITTORRENT_NOX: string = process.env.QBITTORRENT_NOX ?? '/usr/bin/qbittorrent-nox'
+
+/** util-linux `setpriv`, used to tie qBittorrent's lifetime to the test process. */
+const SETPRIV = '/usr/bin/setpriv'
 
 /** A running qBittorrent seeder. */
 export interface QbittorrentSeeder {
@@ -169,7 +173,12 @@ async function launch (profileDir: string, deadline: number): Promise<Instance> 
   await writeFile(path.join(configDir, 'qBittorrent.conf'),
     qbittorrentConfig({ btPort, webUiPort, defaultSavePath: downloads }))
 
-  const child = spawn(QBITTORRENT_NOX, [`--profile=${profileDir}`], {
+  // setpriv --pdeathsig: qBittorrent gets SIGTERM if this test process dies
+  // without stopping it (e.g. killed by tap's timeout), so it cannot linger.
+  const [cmd, args]: [string, string[]] = existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'TERM', '--', QBITTORRENT_NOX, `--profile=${profileDir}`]]
+    : [QBITTORRENT_NOX, [`--profile=${profileDir}`]]
+  const child = spawn(cmd, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HOME: profileDir, XDG_CONFIG_HOME: profileDir, XDG_DATA_HOME: profileDir, XDG_CACHE_HOME: profileDir }
   })

@@ -169,19 +169,32 @@ export async function createClient (opts: ClientOptions = {}): Promise<WtClient>
   const WebTorrent = await loadWebTorrent()
   const { loopbackOnly = true, onError, ...rest } = opts
   const client = new WebTorrent({ ...rest, ...SAFE_CLIENT_OPTIONS })
+  // Errors during start-up reject; an 'error' listener must exist from the
+  // start, or EventEmitter would throw them.
+  let startupError: Error | undefined
+  let failStartup: ((err: Error) => void) | undefined
+  const onStartupError = (err: Error): void => {
+    startupError ??= err
+    failStartup?.(err)
+  }
+  client.on('error', onStartupError)
   try {
     if (!client.listening) {
       await withTimeout(new Promise<void>((resolve, reject) => {
-        client.once('listening', () => { client.removeListener('error', reject); resolve() })
-        client.once('error', reject)
+        if (startupError !== undefined) { reject(startupError); return }
+        failStartup = reject
+        client.once('listening', () => resolve())
       }), 10_000, 'webtorrent client listening')
     }
     if (loopbackOnly) await rebindToLoopback(client)
+    if (startupError !== undefined) throw startupError
   } catch (err) {
     await destroyClient(client)
     throw err
+  } finally {
+    client.on('error', onError ?? ((err: Error) => { console.error('[test webtorrent client error]', err) }))
+    client.removeListener('error', onStartupError)
   }
-  client.on('error', onError ?? ((err: Error) => { console.error('[test webtorrent client error]', err) }))
   return client
 }
 

@@ -6,7 +6,13 @@ import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
-const MAIN = fileURLToPath(new URL('../../dist/src/daemon/main.js', import.meta.url))
+/** The repository root: the nearest folder above this file with a package.json (this file also runs compiled, from dist/test/helpers, for the benchmarks). */
+function repoRoot (): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir)
+  return dir
+}
+const MAIN = path.join(repoRoot(), 'dist/src/daemon/main.js')
 
 /** One JSON log line of the daemon. */
 export type LogLine = Record<string, unknown> & { message?: string }

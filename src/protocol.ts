@@ -27,8 +27,19 @@ export interface TorrentInfo {
 
 // ---- engine tasks (supervisor -> shard thread) and their results ---------------------------
 
-/** Add a torrent (magnet or info-hash) if needed and wait for its metadata. */
-export interface AddTask { type: 'add', infoHash: string, magnet: string }
+/**
+ * Add a torrent if needed: from a magnet, or from a .torrent (base64; metadata is small and
+ * size-limited, unlike file bytes). With `wait`, resolves once the metadata is known.
+ */
+export interface AddTask { type: 'add', infoHash: string, magnet?: string, torrentFile?: string, wait: boolean }
+/** The torrent document: metadata plus live figures. */
+export interface InfoTask { type: 'info', infoHash: string }
+/** Every torrent of the shard, in brief. */
+export interface ListTask { type: 'list' }
+/** Stop a torrent and delete its data and state; refused while a stream reads it. */
+export interface DeleteTask { type: 'delete', infoHash: string }
+/** Disk use, last access and open streams per torrent, for the reaper. */
+export interface UsageTask { type: 'usage' }
 /** Describe one file, with its absolute path on disk. */
 export interface FileTask { type: 'file', infoHash: string, fileId: number }
 /**
@@ -45,9 +56,49 @@ export interface CloseTask { type: 'close' }
 /** Tests only (debug.fault_injection): throw an uncaught exception in the shard thread. */
 export interface CrashTask { type: 'crash', shard: number }
 
-export type EngineTask = AddTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | CrashTask
+export type EngineTask = AddTask | InfoTask | ListTask | DeleteTask | UsageTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | CrashTask
 
 export interface FileResult { torrent: TorrentInfo, file: FileInfo }
+
+/** A file in the torrent document. */
+export interface FileStatus extends FileInfo {
+  /** Verified fraction of the file, 0..1. */
+  progress: number
+}
+
+/** The torrent document (GET /torrent/{infoHash}); the front-end adds stream URLs. */
+export interface TorrentStatus {
+  infoHash: string
+  name: string
+  size: number
+  pieceLength: number
+  /** active: in the engine, with peers; idle: its network stopped, resumed on the next request. */
+  state: 'active' | 'idle'
+  progress: number
+  downloaded: number
+  downloadSpeed: number
+  uploadSpeed: number
+  peers: number
+  streams: number
+  addedAt: number
+  lastAccess: number
+  files: FileStatus[]
+}
+
+/** A torrent in brief (GET /torrents). */
+export interface TorrentSummary {
+  infoHash: string
+  name: string
+  size: number
+  state: 'active' | 'idle'
+  lastAccess: number
+}
+
+/** The outcome of an add: the document when the metadata is there, and whether it is new. */
+export interface AddResult { created: boolean, torrent: TorrentInfo | null }
+
+/** What the reaper needs to know about a torrent. */
+export interface TorrentUsage { infoHash: string, bytes: number, lastAccess: number, streams: number }
 export interface ReadResult {
   diskPath: string
   size: number
@@ -58,7 +109,11 @@ export interface PingResult { shard: number, torrents: number, streams: number, 
 
 /** Maps each task type to its result, so callers get typed answers. */
 export interface EngineResults {
-  add: TorrentInfo
+  add: AddResult
+  info: TorrentStatus
+  list: TorrentSummary[]
+  delete: { deleted: true }
+  usage: TorrentUsage[]
   file: FileResult
   read: ReadResult
   release: { released: boolean }
@@ -75,6 +130,7 @@ export type FrontendMessage =
   | { kind: 'ready', port: number }
   | { kind: 'engine', id: number, task: EngineTask }
   | { kind: 'health', id: number }
+  | { kind: 'list', id: number }
 
 export interface HealthReport { ready: boolean, shards: Array<PingResult | { shard: number, error: string }> }
 

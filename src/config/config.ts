@@ -7,7 +7,13 @@ import { schema } from './schema.js'
 
 /** The validated, fully resolved configuration. Frozen; passed down, never re-read. */
 export interface Config {
-  readonly server: { readonly port: number, readonly host: string, readonly workers: number }
+  readonly server: {
+    readonly port: number
+    readonly host: string
+    readonly workers: number
+    readonly trust_proxy: readonly string[]
+    readonly max_torrent_upload_bytes: number
+  }
   readonly logging: { readonly level: 'error' | 'warn' | 'info' | 'debug', readonly format: 'json' | 'text' }
   readonly torrent: {
     readonly dir: string
@@ -18,6 +24,10 @@ export interface Config {
     readonly download_rate_limit: number
     readonly upload_rate_limit: number
     readonly metadata_timeout_ms: number
+    readonly cache_size: number
+    readonly max_disk_usage: number
+    readonly cleanup_interval: number
+    readonly idle_timeout: number
     readonly read_timeout_ms: number
     readonly dht: boolean
     readonly lsd: boolean

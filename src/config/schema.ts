@@ -10,7 +10,9 @@ export const schema = {
   server: {
     port: { doc: 'TCP port the HTTP front-ends listen on (0 picks a free port).', format: 'port', default: 8080, env: 'TOD_P2M_SERVER_PORT' },
     host: { doc: 'Address to listen on; empty means every interface (IPv6 and IPv4 where available).', format: String, default: '', env: 'TOD_P2M_SERVER_HOST' },
-    workers: { doc: 'Number of HTTP front-end processes; 0 means one per CPU.', format: 'nat', default: 0, env: 'TOD_P2M_SERVER_WORKERS' }
+    workers: { doc: 'Number of HTTP front-end processes; 0 means one per CPU.', format: 'nat', default: 0, env: 'TOD_P2M_SERVER_WORKERS' },
+    trust_proxy: { doc: 'Addresses of reverse proxies whose X-Forwarded-Proto/-Host/-For headers are believed (for absolute URLs in playlists and documents).', format: Array, default: [] as string[], env: 'TOD_P2M_SERVER_TRUST_PROXY' },
+    max_torrent_upload_bytes: { doc: 'Largest .torrent file or request body POST /torrents accepts (413 above).', format: 'nat', default: 4 * 1024 * 1024, env: 'TOD_P2M_SERVER_MAX_TORRENT_UPLOAD_BYTES' }
   },
   logging: {
     level: { doc: 'Lowest level logged.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'TOD_P2M_LOGGING_LEVEL' },
@@ -25,6 +27,10 @@ export const schema = {
     download_rate_limit: { doc: 'Download cap in bytes per second for the whole daemon, split evenly between shards; 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_DOWNLOAD_RATE_LIMIT' },
     upload_rate_limit: { doc: 'Upload cap in bytes per second for the whole daemon, split evenly between shards; 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_UPLOAD_RATE_LIMIT' },
     metadata_timeout_ms: { doc: 'How long a request waits for a new torrent\'s metadata before answering 504.', format: 'nat', default: 30000, env: 'TOD_P2M_TORRENT_METADATA_TIMEOUT_MS' },
+    cache_size: { doc: 'Most torrents kept; the reaper removes the least recently streamed idle ones beyond this.', format: 'nat', default: 100, env: 'TOD_P2M_TORRENT_CACHE_SIZE' },
+    max_disk_usage: { doc: 'Disk quota in bytes for all torrent data; the reaper removes least recently streamed idle torrents above it. 0 clears every torrent not being streamed; -1 is unlimited.', format: 'int', default: 10 * 1024 * 1024 * 1024, env: 'TOD_P2M_TORRENT_MAX_DISK_USAGE' },
+    cleanup_interval: { doc: 'Seconds between reaper runs.', format: 'nat', default: 60, env: 'TOD_P2M_TORRENT_CLEANUP_INTERVAL' },
+    idle_timeout: { doc: 'Seconds without a reader after which a torrent stops its network activity (resumed on the next request).', format: 'nat', default: 300, env: 'TOD_P2M_TORRENT_IDLE_TIMEOUT' },
     read_timeout_ms: { doc: 'How long a read waits for a missing piece before giving up (504 before the first byte, a cut response after).', format: 'nat', default: 60000, env: 'TOD_P2M_TORRENT_READ_TIMEOUT_MS' },
     dht: { doc: 'Find peers through the mainline DHT.', format: Boolean, default: true, env: 'TOD_P2M_TORRENT_DHT' },
     lsd: { doc: 'Find peers through Local Service Discovery (multicast on the LAN).', format: Boolean, default: false, env: 'TOD_P2M_TORRENT_LSD' },

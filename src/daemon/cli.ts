@@ -6,8 +6,11 @@ import type { Config } from '../config/config.js'
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string }
 
-/** What `serve` does with a loaded config; injected so the CLI stays testable. */
-export type Serve = (config: Config) => Promise<void>
+/** What the commands do with a loaded config; injected so the CLI stays testable. */
+export interface Commands {
+  serve: (config: Config) => Promise<void>
+  reap: (config: Config) => Promise<void>
+}
 
 interface CommonArgs { config?: string, port?: number, host?: string, dir?: string, workers?: number, shards?: number, 'log-level'?: string }
 
@@ -15,7 +18,7 @@ interface CommonArgs { config?: string, port?: number, host?: string, dir?: stri
  * The command line: `tod-p2m [serve]`, `tod-p2m check-config`. Keeps the original flags
  * `--port` and `--dir`, and their single-dash spelling (`-port 8080 -dir /tmp/downloads`).
  */
-export function buildCli (argv: string[], serve: Serve): Argv {
+export function buildCli (argv: string[], commands: Commands): Argv {
   return yargs(argv)
     .scriptName('tod-p2m')
     .parserConfiguration({ 'short-option-groups': false })
@@ -28,7 +31,10 @@ export function buildCli (argv: string[], serve: Serve): Argv {
     .option('shards', { type: 'number', describe: 'torrent.shards: engine threads (0 = CPUs)' })
     .option('log-level', { type: 'string', describe: 'logging.level' })
     .command(['serve', '$0'], 'Run the daemon in the foreground', () => {}, async (args) => {
-      await serve(load(args))
+      await commands.serve(load(args))
+    })
+    .command('reap', 'Run one reaper pass over the data folder (quota, cache size) and exit; not while the daemon runs', () => {}, async (args) => {
+      await commands.reap(load(args))
     })
     .command('check-config', 'Validate the configuration and exit (0 when valid)', (y) => y
       .option('print', { type: 'boolean', describe: 'Print the resolved configuration as JSON' })
@@ -52,9 +58,9 @@ export function buildCli (argv: string[], serve: Serve): Argv {
 }
 
 /** Runs the command line; a bad configuration ends with its message and exit code 78. */
-export async function runCli (argv: string[], serve: Serve): Promise<void> {
+export async function runCli (argv: string[], commands: Commands): Promise<void> {
   try {
-    await buildCli(argv, serve).parseAsync()
+    await buildCli(argv, commands).parseAsync()
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`tod-p2m: ${err.message}\n`)

@@ -3,24 +3,28 @@
 import { hideBin } from 'yargs/helpers'
 import { createLogger } from '../log.js'
 import { runCli } from './cli.js'
+import { reapOnce } from './reap-once.js'
 import { Supervisor } from './supervisor.js'
 
-await runCli(hideBin(process.argv), async (config) => {
-  const log = createLogger(config.logging, 'supervisor')
-  const supervisor = new Supervisor(config, log)
-  let signals = 0
-  const stop = (signal: string): void => {
-    if (++signals > 1) {
-      log.warn('second signal: exiting now', { signal })
-      process.exit(1)
+await runCli(hideBin(process.argv), {
+  serve: async (config) => {
+    const log = createLogger(config.logging, 'supervisor')
+    const supervisor = new Supervisor(config, log)
+    let signals = 0
+    const stop = (signal: string): void => {
+      if (++signals > 1) {
+        log.warn('second signal: exiting now', { signal })
+        process.exit(1)
+      }
+      log.info('signal: draining', { signal })
+      supervisor.close().then(() => process.exit(0), (err: unknown) => {
+        log.error('shutdown failed', { err: String(err) })
+        process.exit(1)
+      })
     }
-    log.info('signal: draining', { signal })
-    supervisor.close().then(() => process.exit(0), (err: unknown) => {
-      log.error('shutdown failed', { err: String(err) })
-      process.exit(1)
-    })
-  }
-  process.on('SIGTERM', () => { stop('SIGTERM') })
-  process.on('SIGINT', () => { stop('SIGINT') })
-  await supervisor.start()
+    process.on('SIGTERM', () => { stop('SIGTERM') })
+    process.on('SIGINT', () => { stop('SIGINT') })
+    await supervisor.start()
+  },
+  reap: async (config) => { process.exitCode = await reapOnce(config, createLogger(config.logging, 'reap')) }
 })

@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/config.js'
 import { shardOf } from '../infohash.js'
 import type { Logger } from '../log.js'
-import type { EngineTask, FrontendMessage, HealthReport, SupervisorMessage } from '../protocol.js'
+import type { EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary, TorrentUsage } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
+import { pidFile } from './pid-file.js'
+import { Reaper } from './reaper.js'
 import { Shard } from './shard-pool.js'
 
 const FRONTEND_ENTRY = fileURLToPath(new URL('../http/frontend.js', import.meta.url))
@@ -35,20 +37,44 @@ export class Supervisor {
   /** Front-ends (by cluster id) that reported listening. */
   readonly #serving = new Set<number>()
   #bootFailures = 0
+  #ownsPidFile = false
   #listening = false
   #closing: Promise<void> | undefined
+  readonly reaper: Reaper
   frontendRestarts = 0
 
   constructor (config: Config, log: Logger) {
     this.#config = config
     this.#log = log
     this.#shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log))
+    this.reaper = new Reaper({
+      usage: async () => (await this.#everyShard<TorrentUsage[]>({ type: 'usage' })).flat(),
+      evict: async (infoHash) => (await this.#shardFor(infoHash).run({ type: 'delete', infoHash })).ok
+    }, { maxTorrents: config.torrent.cache_size, maxBytes: config.torrent.max_disk_usage }, config.torrent.cleanup_interval, log)
+  }
+
+  /** Starts the shards only (for one-off commands such as `tod-p2m reap`). */
+  async startEngine (): Promise<void> {
+    await Promise.all(this.#shards.map(async (s) => await s.start()))
+  }
+
+  #shardFor (infoHash: string): Shard {
+    return this.#shards[shardOf(infoHash, this.#shards.length)] as Shard
+  }
+
+  /** Runs a task on every shard and collects the values (shards that fail are left out). */
+  async #everyShard<T> (task: EngineTask): Promise<T[]> {
+    const outs = await Promise.all(this.#shards.map(async (s) => await s.run(task)))
+    return outs.flatMap((o) => o.ok ? [o.value as T] : [])
   }
 
   async start (): Promise<void> {
     fs.mkdirSync(this.#config.torrent.dir, { recursive: true })
     fs.mkdirSync(this.#config.torrent.state_dir, { recursive: true })
-    await Promise.all(this.#shards.map(async (s) => await s.start()))
+    await this.startEngine()
+    fs.writeFileSync(pidFile(this.#config), String(process.pid))
+    this.#ownsPidFile = true
+    this.reaper.start()
     cluster.setupPrimary({ exec: FRONTEND_ENTRY, args: [] })
     cluster.on('exit', (worker, code, signal) => { this.#onExit(worker, code, signal) })
     for (let i = 0; i < this.#config.server.workers; i++) this.#fork()
@@ -58,6 +84,7 @@ export class Supervisor {
   async close (): Promise<void> {
     this.#closing ??= (async () => {
       this.#log.info('shutting down')
+      this.reaper.stop()
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
       const exited = Promise.all(workers.map(async (w) => await new Promise((resolve) => { w.once('exit', resolve) })))
       for (const w of workers) send(w, { kind: 'shutdown' })
@@ -65,6 +92,7 @@ export class Supervisor {
       await exited
       clearTimeout(deadline)
       await Promise.all(this.#shards.map(async (s) => await s.close()))
+      if (this.#ownsPidFile) fs.rmSync(pidFile(this.#config), { force: true })
       this.#log.info('stopped')
     })()
     await this.#closing
@@ -98,22 +126,31 @@ export class Supervisor {
         return
       case 'health':
         void this.health().then((value) => { send(worker, { kind: 'result', id: msg.id, ok: true, value }) })
+        return
+      case 'list':
+        void this.#everyShard<TorrentSummary[]>({ type: 'list' }).then((lists) => {
+          const value = lists.flat().sort((a, b) => b.lastAccess - a.lastAccess)
+          send(worker, { kind: 'result', id: msg.id, ok: true, value })
+        })
     }
   }
 
   async #runTask (worker: Worker, task: EngineTask): Promise<TaskOutcome> {
-    if (task.type === 'ping' || task.type === 'close') {
+    if (!('infoHash' in task) && task.type !== 'crash') {
       return { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: `${task.type} is not a front-end task` } }
     }
     if (task.type === 'crash') {
       const target = this.#shards[task.shard]
       return target !== undefined ? await target.run(task) : { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: 'no such shard' } }
     }
-    const shard = this.#shards[shardOf(task.infoHash, this.#shards.length)] as Shard
+    const shard = this.#shardFor(task.infoHash)
     const streams = this.#streams.get(worker.id)
     if (task.type === 'read') streams?.set(task.streamId, task.infoHash)
     if (task.type === 'release') streams?.delete(task.streamId)
-    return await shard.run(task)
+    const out = await shard.run(task)
+    // A new torrent may push the count over torrent.cache_size: reap now, not at the next tick.
+    if (task.type === 'add' && out.ok && (out.value as { created: boolean }).created) void this.reaper.run().catch(() => {})
+    return out
   }
 
   /** Readiness: every shard answers. */

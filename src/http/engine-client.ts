@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js'
 import { TodError } from '../errors.js'
-import type { EngineResults, EngineTask, FrontendMessage, HealthReport, SupervisorMessage } from '../protocol.js'
+import type { EngineResults, EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary } from '../protocol.js'
 
 /** Extra time an IPC answer may take beyond the engine's own timeouts. */
 const IPC_SLACK_MS = 5_000
@@ -31,6 +31,11 @@ export class EngineClient {
 
   async run<T extends EngineTask> (task: T): Promise<EngineResults[T['type']]> {
     return await this.#request((id) => ({ kind: 'engine', id, task })) as EngineResults[T['type']]
+  }
+
+  /** Every torrent of every shard. */
+  async list (): Promise<TorrentSummary[]> {
+    return await this.#request((id) => ({ kind: 'list', id })) as TorrentSummary[]
   }
 
   async health (): Promise<HealthReport> {

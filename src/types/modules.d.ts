@@ -93,3 +93,7 @@ declare module 'magnet-uri' {
   export default function magnetURIDecode (uri: string): MagnetData
   export function encode (data: MagnetData): string
 }
+
+declare module 'parse-torrent' {
+  export default function parseTorrent (id: string | Uint8Array): Promise<unknown>
+}

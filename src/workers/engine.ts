@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import fsp from 'node:fs/promises'
 import path from 'node:path'
 import mime from 'mime-types'
 import magnetDecode from 'magnet-uri'
@@ -9,7 +10,9 @@ import { TodError, serializeError } from '../errors.js'
 import type { SerializedError } from '../errors.js'
 import { shardOf } from '../infohash.js'
 import type { Logger } from '../log.js'
-import type { EngineTask, FileInfo, FileResult, PingResult, ReadResult, TorrentInfo } from '../protocol.js'
+import type {
+  AddResult, AddTask, EngineTask, FileInfo, FileResult, FileStatus, PingResult, ReadResult, TorrentInfo, TorrentStatus, TorrentSummary, TorrentUsage
+} from '../protocol.js'
 import { PriorityWindows } from './priority-window.js'
 import { TorrentStore } from './persist.js'
 import type { TorrentMeta } from './persist.js'
@@ -46,7 +49,11 @@ export class Engine {
   readonly #log: Logger
   readonly #client: WebTorrent
   readonly #store: TorrentStore
+  /** Torrents in the WebTorrent client. */
   readonly #entries = new Map<string, Entry>()
+  /** Torrents persisted but not in the client (after a restart, or idle): no network. */
+  readonly #dormant = new Map<string, TorrentMeta>()
+  readonly #waking = new Map<string, Promise<Entry>>()
   readonly #windows = new PriorityWindows()
   readonly #timers: NodeJS.Timeout[] = []
   #ready = false
@@ -82,13 +89,15 @@ export class Engine {
 
   /** Re-adds this shard's persisted torrents (metadata and bitfield from disk, no swarm needed). */
   async start (): Promise<void> {
-    const persisted = await this.#store.loadAll((ih) => shardOf(ih, this.#config.torrent.shards) === this.#shard)
-    for (const p of persisted) {
-      this.#addTorrent(p.infoHash, p.torrentFile, p.meta, p.bitfield)
+    // Persisted torrents start dormant: known (documents, reads) without any network until a
+    // request wakes them, from their .torrent and bitfield, without asking the swarm.
+    for (const { infoHash, meta } of await this.#store.list((ih) => shardOf(ih, this.#config.torrent.shards) === this.#shard)) {
+      this.#dormant.set(infoHash, meta)
     }
-    await Promise.allSettled([...this.#entries.values()].map(async (e) => await e.ready))
     this.#timers.push(setInterval(() => { void this.#flushBitfields() }, BITFIELD_FLUSH_MS))
     this.#timers.push(setInterval(() => { this.#windows.sweep(WINDOW_IDLE_MS) }, WINDOW_IDLE_MS / 4))
+    const idleMs = this.#config.torrent.idle_timeout * 1000
+    this.#timers.push(setInterval(() => { this.#sleepIdle(idleMs) }, Math.max(1000, Math.min(30_000, idleMs / 4))))
     this.#ready = true
     this.#log.info('shard ready', { shard: this.#shard, torrents: this.#entries.size })
   }
@@ -105,7 +114,11 @@ export class Engine {
 
   async #dispatch (task: EngineTask): Promise<unknown> {
     switch (task.type) {
-      case 'add': return await this.add(task.infoHash, task.magnet)
+      case 'add': return await this.add(task)
+      case 'info': return await this.info(task.infoHash)
+      case 'list': return this.list()
+      case 'delete': return await this.delete(task.infoHash)
+      case 'usage': return await this.usage()
       case 'file': return await this.file(task.infoHash, task.fileId)
       case 'read': return await this.read(task.infoHash, task.fileId, task.offset, task.streamId)
       case 'release': return { released: this.release(task.streamId) }
@@ -115,15 +128,87 @@ export class Engine {
     }
   }
 
-  /** Adds a torrent by magnet unless it is already here, and waits for its metadata. */
-  async add (infoHash: string, magnet: string): Promise<TorrentInfo> {
-    let entry = this.#entries.get(infoHash)
+  /**
+   * Adds a torrent from a magnet or a .torrent unless it is already known (idempotent), and
+   * with `wait` waits for its metadata.
+   */
+  async add (task: AddTask): Promise<AddResult> {
+    const { infoHash } = task
+    let created = false
+    let entry = this.#entries.get(infoHash) ?? (this.#dormant.has(infoHash) ? await this.#wake(infoHash) : undefined)
     if (entry === undefined) {
-      const peers = magnetDecode(magnet).peerAddresses ?? []
-      entry = this.#addTorrent(infoHash, magnet, { peers, addedAt: Date.now(), lastAccess: Date.now() })
+      const id = task.torrentFile !== undefined ? Buffer.from(task.torrentFile, 'base64') : task.magnet
+      if (id === undefined) throw new TodError('TOD_ERR_BAD_QUERY', 'a magnet or a .torrent is needed')
+      const peers = task.magnet !== undefined ? magnetDecode(task.magnet).peerAddresses ?? [] : []
+      const now = Date.now()
+      entry = this.#addTorrent(infoHash, id, { name: '', size: 0, peers, addedAt: now, lastAccess: now })
+      created = true
     }
+    entry.meta.lastAccess = Date.now()
+    if (!task.wait) return { created, torrent: entry.torrent.ready ? describe(entry.torrent) : null }
     await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
-    return describe(entry.torrent)
+    return { created, torrent: describe(entry.torrent) }
+  }
+
+  /** The torrent document (wakes an idle torrent: its figures need the engine). */
+  async info (infoHash: string): Promise<TorrentStatus> {
+    const entry = await this.#known(infoHash)
+    const { torrent, meta } = entry
+    const files: FileStatus[] = torrent.files.map((f, i) => ({
+      ...describeFile(f, i),
+      progress: f.length === 0 ? 1 : verifiedBytes(torrent, f.offset, f.offset + f.length) / f.length
+    }))
+    const downloaded = verifiedBytes(torrent, 0, torrent.length)
+    return {
+      ...describe(torrent),
+      state: 'active',
+      progress: torrent.length === 0 ? 1 : downloaded / torrent.length,
+      downloaded,
+      downloadSpeed: Math.round(torrent.downloadSpeed),
+      uploadSpeed: Math.round(torrent.uploadSpeed),
+      peers: torrent.numPeers,
+      streams: this.#windows.count(torrent),
+      addedAt: meta.addedAt,
+      lastAccess: meta.lastAccess,
+      files
+    }
+  }
+
+  /** Every torrent of this shard, active or idle. */
+  list (): TorrentSummary[] {
+    const active = [...this.#entries].map(([infoHash, e]): TorrentSummary =>
+      ({ infoHash, name: e.torrent.name ?? e.meta.name, size: e.torrent.length ?? e.meta.size, state: 'active', lastAccess: e.meta.lastAccess }))
+    const idle = [...this.#dormant].map(([infoHash, m]): TorrentSummary =>
+      ({ infoHash, name: m.name, size: m.size, state: 'idle', lastAccess: m.lastAccess }))
+    return [...active, ...idle]
+  }
+
+  /** Stops a torrent and deletes its data and state; refused while a stream reads it. */
+  async delete (infoHash: string): Promise<{ deleted: true }> {
+    const entry = this.#entries.get(infoHash)
+    if (entry === undefined && !this.#dormant.has(infoHash)) throw new TodError('TOD_ERR_UNKNOWN_TORRENT')
+    if (entry !== undefined) {
+      if (this.#windows.count(entry.torrent) > 0) throw new TodError('TOD_ERR_IN_USE')
+      await this.#remove(infoHash, new Error('deleted'))
+    }
+    this.#dormant.delete(infoHash)
+    await this.#store.remove(infoHash)
+    await fsp.rm(path.join(this.#config.torrent.dir, infoHash), { recursive: true, force: true })
+    this.#log.info('torrent deleted', { infoHash })
+    return { deleted: true }
+  }
+
+  /** Bytes on disk (allocated blocks: files are sparse), last access and open streams per torrent. */
+  async usage (): Promise<TorrentUsage[]> {
+    const out: TorrentUsage[] = []
+    const all: Array<[string, TorrentMeta, number]> = [
+      ...[...this.#entries].map(([ih, e]): [string, TorrentMeta, number] => [ih, e.meta, this.#windows.count(e.torrent)]),
+      ...[...this.#dormant].map(([ih, m]): [string, TorrentMeta, number] => [ih, m, 0])
+    ]
+    for (const [infoHash, meta, streams] of all) {
+      out.push({ infoHash, bytes: await diskUsage(path.join(this.#config.torrent.dir, infoHash)), lastAccess: meta.lastAccess, streams })
+    }
+    return out
   }
 
   /** Describes one file of a known torrent. */
@@ -180,7 +265,7 @@ export class Engine {
   }
 
   ping (): PingResult {
-    return { shard: this.#shard, torrents: this.#entries.size, streams: this.#windows.count(), ready: this.#ready }
+    return { shard: this.#shard, torrents: this.#entries.size + this.#dormant.size, streams: this.#windows.count(), ready: this.#ready }
   }
 
   /** Persists bitfields and destroys the client. Idempotent. */
@@ -222,7 +307,7 @@ export class Engine {
           entry.diskPaths = diskPaths(torrent, path.join(this.#config.torrent.dir, infoHash))
         } catch (err) {
           this.#log.warn('torrent refused', { infoHash, err: String(err) })
-          this.#remove(infoHash, err as Error)
+          void this.#remove(infoHash, err as Error)
           reject(err)
           return
         }
@@ -231,12 +316,14 @@ export class Engine {
       })
       torrent.once('error', (err: Error) => {
         this.#log.warn('torrent error', { infoHash, err: err.message })
-        this.#remove(infoHash, err)
+        void this.#remove(infoHash, err)
         reject(new TodError('TOD_ERR_ENGINE', `torrent failed: ${err.message}`, { cause: err }))
       })
     })
     entry.ready.catch(() => {}) // observed by callers through #whenReady
     torrent.once('metadata', () => {
+      entry.meta.name = torrent.name
+      entry.meta.size = torrent.length
       this.#log.info('torrent metadata', { infoHash, name: torrent.name })
       this.#store.saveTorrent(infoHash, torrent.torrentFile, entry.meta)
         .catch((err: unknown) => { this.#log.warn('metadata not persisted', { infoHash, err: String(err) }) })
@@ -259,7 +346,8 @@ export class Engine {
     return entry
   }
 
-  #remove (infoHash: string, err: Error): void {
+  /** Takes a torrent out of the client (its data stays on disk); resolves once it is closed. */
+  async #remove (infoHash: string, err: Error): Promise<void> {
     const entry = this.#entries.get(infoHash)
     if (entry === undefined) return
     this.#entries.delete(infoHash)
@@ -271,14 +359,57 @@ export class Engine {
       }
     }
     entry.waiters.clear()
-    if (!entry.torrent.destroyed) entry.torrent.destroy()
+    if (entry.torrent.destroyed) return
+    await new Promise<void>((resolve) => { entry.torrent.destroy({ destroyStore: false }, () => { resolve() }) })
   }
 
   async #known (infoHash: string): Promise<Entry> {
-    const entry = this.#entries.get(infoHash)
+    const entry = this.#entries.get(infoHash) ?? (this.#dormant.has(infoHash) ? await this.#wake(infoHash) : undefined)
     if (entry === undefined) throw new TodError('TOD_ERR_UNKNOWN_TORRENT')
     await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
+    entry.meta.lastAccess = Date.now()
     return entry
+  }
+
+  /** Puts a dormant torrent back into the client from its .torrent and bitfield. */
+  async #wake (infoHash: string): Promise<Entry> {
+    let waking = this.#waking.get(infoHash)
+    if (waking === undefined) {
+      waking = (async () => {
+        const meta = this.#dormant.get(infoHash)
+        if (meta === undefined) throw new TodError('TOD_ERR_UNKNOWN_TORRENT')
+        const { torrentFile, bitfield } = await this.#store.load(infoHash)
+        this.#dormant.delete(infoHash)
+        this.#log.info('torrent resumed', { infoHash })
+        return this.#entries.get(infoHash) ?? this.#addTorrent(infoHash, torrentFile, meta, bitfield)
+      })().finally(() => this.#waking.delete(infoHash))
+      this.#waking.set(infoHash, waking)
+    }
+    return await waking
+  }
+
+  /**
+   * Torrents nobody has read for `idleMs` leave the client (no peers, no sockets) and become
+   * dormant; one still without metadata is dropped, having nothing persisted.
+   */
+  #sleepIdle (idleMs: number): void {
+    const now = Date.now()
+    for (const [infoHash, entry] of this.#entries) {
+      if (now - entry.meta.lastAccess < idleMs || this.#windows.count(entry.torrent) > 0 || entry.waiters.size > 0) continue
+      const persisted = entry.torrent.ready
+      if (persisted) {
+        try {
+          this.#store.saveBitfieldSync(infoHash, entry.torrent.bitfield.buffer)
+        } catch (err) {
+          this.#log.warn('bitfield not saved', { infoHash, err: String(err) })
+          continue
+        }
+        this.#dormant.set(infoHash, entry.meta)
+        void this.#store.saveMeta(infoHash, entry.meta).catch(() => {})
+      }
+      void this.#remove(infoHash, new Error('idle'))
+      this.#log.info(persisted ? 'torrent idle' : 'torrent dropped without metadata', { infoHash })
+    }
   }
 
   async #whenReady (entry: Entry, ms: number, code: 'TOD_ERR_METADATA_TIMEOUT'): Promise<void> {
@@ -335,6 +466,29 @@ function contiguous (torrent: Torrent, file: TorrentFile, abs: number): number {
   while (piece <= file._endPiece && torrent.bitfield.get(piece)) piece++
   const end = Math.min(file.offset + file.length, piece * torrent.pieceLength)
   return Math.max(0, end - abs)
+}
+
+/** Verified bytes of the torrent within absolute byte range [start, end). */
+function verifiedBytes (torrent: Torrent, start: number, end: number): number {
+  if (end <= start) return 0
+  const pl = torrent.pieceLength
+  let total = 0
+  for (let p = Math.floor(start / pl); p * pl < end; p++) {
+    if (torrent.bitfield.get(p)) total += Math.min(end, (p + 1) * pl) - Math.max(start, p * pl)
+  }
+  return total
+}
+
+/** Allocated bytes under `dir` (st_blocks: sparse files count what is written). */
+async function diskUsage (dir: string): Promise<number> {
+  let total = 0
+  const entries = await fsp.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])
+  for (const e of entries) {
+    if (!e.isFile()) continue
+    const st = await fsp.stat(path.join(e.parentPath ?? e.path, e.name)).catch(() => null)
+    if (st !== null) total += st.blocks * 512
+  }
+  return total
 }
 
 function describe (torrent: Torrent): TorrentInfo {

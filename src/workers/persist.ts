@@ -4,17 +4,12 @@ import path from 'node:path'
 
 /** What is kept about a torrent between runs, beside its .torrent file. */
 export interface TorrentMeta {
+  name: string
+  size: number
   /** Peer hints (ip:port) from the magnet, so a reloaded torrent can find them again. */
   peers: string[]
   addedAt: number
   lastAccess: number
-}
-
-export interface PersistedTorrent {
-  infoHash: string
-  torrentFile: Buffer
-  bitfield: Uint8Array | undefined
-  meta: TorrentMeta
 }
 
 /**
@@ -54,24 +49,24 @@ export class TorrentStore {
     await Promise.all(['torrent', 'bitfield', 'json'].map(async (ext) => await fsp.rm(this.#file(infoHash, ext), { force: true })))
   }
 
-  /** Every persisted torrent for which `owns(infoHash)` holds. Unreadable entries are skipped. */
-  async loadAll (owns: (infoHash: string) => boolean): Promise<PersistedTorrent[]> {
-    const out: PersistedTorrent[] = []
+  /** Every persisted torrent for which `owns(infoHash)` holds, with its metadata record. */
+  async list (owns: (infoHash: string) => boolean): Promise<Array<{ infoHash: string, meta: TorrentMeta }>> {
+    const out: Array<{ infoHash: string, meta: TorrentMeta }> = []
     for (const name of await fsp.readdir(this.#dir)) {
       const m = /^([0-9a-f]{40})\.torrent$/.exec(name)
       if (m === null || !owns(m[1] as string)) continue
       const infoHash = m[1] as string
-      try {
-        const torrentFile = await fsp.readFile(this.#file(infoHash, 'torrent'))
-        const bitfield = await fsp.readFile(this.#file(infoHash, 'bitfield')).then((b) => new Uint8Array(b), () => undefined)
-        const meta = await fsp.readFile(this.#file(infoHash, 'json'), 'utf8')
-          .then((s) => JSON.parse(s) as TorrentMeta, () => ({ peers: [], addedAt: Date.now(), lastAccess: Date.now() }))
-        out.push({ infoHash, torrentFile, bitfield, meta })
-      } catch {
-        // a torrent file that vanished between readdir and read: nothing to reload
-      }
+      const meta = await fsp.readFile(this.#file(infoHash, 'json'), 'utf8').then((s) => JSON.parse(s) as TorrentMeta, () => undefined)
+      if (meta !== undefined) out.push({ infoHash, meta })
     }
     return out
+  }
+
+  /** The .torrent and the verified-piece bitfield (if one was saved) of a persisted torrent. */
+  async load (infoHash: string): Promise<{ torrentFile: Buffer, bitfield: Uint8Array | undefined }> {
+    const torrentFile = await fsp.readFile(this.#file(infoHash, 'torrent'))
+    const bitfield = await fsp.readFile(this.#file(infoHash, 'bitfield')).then((b) => new Uint8Array(b), () => undefined)
+    return { torrentFile, bitfield }
   }
 
   #file (infoHash: string, ext: string): string {

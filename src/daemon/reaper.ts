@@ -1,0 +1,106 @@
+import schedule from 'node-schedule'
+import type { Logger } from '../log.js'
+import type { TorrentUsage } from '../protocol.js'
+
+/** The limits the reaper enforces. */
+export interface ReapLimits {
+  /** Most torrents kept (torrent.cache_size). */
+  maxTorrents: number
+  /** Disk quota in bytes (torrent.max_disk_usage); -1 is unlimited, 0 keeps nothing idle. */
+  maxBytes: number
+}
+
+/**
+ * Which torrents to evict: least recently streamed first, only torrents with no open stream,
+ * until both the count and the bytes are within the limits (or nothing idle is left).
+ */
+export function planEvictions (torrents: readonly TorrentUsage[], limits: ReapLimits): string[] {
+  let count = torrents.length
+  let bytes = torrents.reduce((sum, t) => sum + t.bytes, 0)
+  const over = (): boolean => count > limits.maxTorrents || (limits.maxBytes >= 0 && bytes > limits.maxBytes)
+  const idle = torrents.filter((t) => t.streams === 0).sort((a, b) => a.lastAccess - b.lastAccess)
+  const evict: string[] = []
+  for (const t of idle) {
+    if (!over()) break
+    evict.push(t.infoHash)
+    count--
+    bytes -= t.bytes
+  }
+  return evict
+}
+
+/** What the reaper calls on the engine. */
+export interface ReaperEngine {
+  usage: () => Promise<TorrentUsage[]>
+  /** Deletes a torrent unless a stream opened on it meanwhile (the engine refuses then). */
+  evict: (infoHash: string) => Promise<boolean>
+}
+
+export interface ReapReport { torrents: number, bytes: number, evicted: string[], ms: number }
+
+/**
+ * Keeps the data folder within the quota and the torrent count, on a node-schedule timer
+ * (torrent.cleanup_interval) and on demand. Runs never overlap.
+ */
+export class Reaper {
+  readonly #engine: ReaperEngine
+  readonly #limits: ReapLimits
+  readonly #intervalMs: number
+  readonly #log: Logger
+  #job: schedule.Job | null = null
+  #running: Promise<ReapReport> | null = null
+  #stopped = false
+  runs = 0
+  evictions = 0
+
+  constructor (engine: ReaperEngine, limits: ReapLimits, intervalSeconds: number, log: Logger) {
+    this.#engine = engine
+    this.#limits = limits
+    this.#intervalMs = Math.max(1, intervalSeconds) * 1000
+    this.#log = log
+  }
+
+  start (): void {
+    this.#stopped = false
+    this.#scheduleNext()
+  }
+
+  stop (): void {
+    this.#stopped = true
+    this.#job?.cancel()
+    this.#job = null
+  }
+
+  /** One pass now (or the one already running). */
+  async run (): Promise<ReapReport> {
+    this.#running ??= this.#pass().finally(() => { this.#running = null })
+    return await this.#running
+  }
+
+  #scheduleNext (): void {
+    if (this.#stopped) return
+    // A one-off job per pass: any interval works (a cron rule cannot say "every 90 s"), and a
+    // slow pass pushes the next one back instead of piling up.
+    this.#job = schedule.scheduleJob(new Date(Date.now() + this.#intervalMs), () => {
+      this.run().catch((err: unknown) => { this.#log.error('reaper failed', { err: String(err) }) })
+        .finally(() => { this.#scheduleNext() })
+    })
+  }
+
+  async #pass (): Promise<ReapReport> {
+    const started = Date.now()
+    const usage = await this.#engine.usage()
+    const plan = planEvictions(usage, this.#limits)
+    const evicted: string[] = []
+    for (const infoHash of plan) {
+      if (await this.#engine.evict(infoHash)) evicted.push(infoHash)
+    }
+    this.runs++
+    this.evictions += evicted.length
+    const bytes = usage.reduce((sum, t) => sum + t.bytes, 0)
+    const report = { torrents: usage.length, bytes, evicted, ms: Date.now() - started }
+    if (evicted.length > 0) this.#log.info('reaper evicted', { ...report, maxBytes: this.#limits.maxBytes, maxTorrents: this.#limits.maxTorrents })
+    else this.#log.debug('reaper pass', report)
+    return report
+  }
+}

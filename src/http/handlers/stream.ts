@@ -1,0 +1,60 @@
+import { TodError } from '../../errors.js'
+import { normalizeInfoHash } from '../../infohash.js'
+import { parseMagnet } from '../../magnet.js'
+import type { FileInfo, TorrentInfo } from '../../protocol.js'
+import type { Handler } from '../routes.js'
+import { sendFile } from '../send-file.js'
+
+/**
+ * GET /stream?magnet=URI[&file=N]: adds the torrent if needed, waits for its metadata, and
+ * streams file N or else the largest video file (the largest file when there is no video).
+ */
+export const streamMagnet: Handler = async (req, res, url, { engine, config }) => {
+  const magnetParam = url.searchParams.get('magnet')
+  if (magnetParam === null || magnetParam === '') throw new TodError('TOD_ERR_BAD_QUERY', 'the "magnet" query parameter is required')
+  const { infoHash, magnet } = parseMagnet(magnetParam)
+  const fileParam = url.searchParams.get('file')
+  const wanted = fileParam === null ? null : parseFileId(fileParam)
+  const { torrent } = await engine.run({ type: 'add', infoHash, magnet, wait: true })
+  if (torrent === null) throw new TodError('TOD_ERR_METADATA_TIMEOUT')
+  const file = wanted === null ? pickDefaultFile(torrent) : torrent.files[wanted]
+  if (file === undefined) throw new TodError(wanted === null ? 'TOD_ERR_NO_PLAYABLE_FILE' : 'TOD_ERR_UNKNOWN_FILE')
+  return await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size })
+}
+
+/**
+ * GET|HEAD /{stream|document|image}/{infoHash}/{fileID}[/{name}]: the file, with ranges; the
+ * trailing name is ignored. /document and /image answer 415 for files not of their kind.
+ */
+export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
+  return async (req, res, url, { engine, config }) => {
+    const [, , ihPart, idPart] = url.pathname.split('/')
+    if (ihPart === undefined || idPart === undefined || ihPart === '' || idPart === '') {
+      throw new TodError('TOD_ERR_NOT_FOUND', `use /${url.pathname.split('/')[1] ?? 'stream'}/{infoHash}/{fileId}`)
+    }
+    const infoHash = normalizeInfoHash(ihPart)
+    const fileId = parseFileId(idPart)
+    const { file } = await engine.run({ type: 'file', infoHash, fileId })
+    if (kind === 'image' && !file.mime.startsWith('image/')) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not an image (${file.mime})`)
+    if (kind === 'document' && !isDocument(file.mime)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not a document (${file.mime})`)
+    return await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size })
+  }
+}
+
+/** Text, PDF, e-books, office documents and comic archives. */
+export function isDocument (mime: string): boolean {
+  return mime.startsWith('text/') || /^application\/(pdf|epub\+zip|rtf|msword|x-mobipocket-ebook|vnd\.ms-|vnd\.openxmlformats-officedocument\.|vnd\.oasis\.opendocument\.|vnd\.comicbook|x-cbr|x-cbz|djvu|x-fictionbook)/.test(mime)
+}
+
+/** File ids are small non-negative integers in canonical form. */
+export function parseFileId (s: string): number {
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(s)) throw new TodError('TOD_ERR_BAD_FILE_ID')
+  return Number(s)
+}
+
+/** The largest video file, or the largest file when the torrent has no video. */
+export function pickDefaultFile (torrent: TorrentInfo): FileInfo | undefined {
+  const largest = (files: FileInfo[]): FileInfo | undefined =>
+    files.reduce<FileInfo | undefined>((best, f) => best === undefined || f.size > best.size ? f : best, undefined)
+  return largest(torrent.files.filter((f) => f.mime.startsWith('video/'))) ?? largest(torrent.files)
+}

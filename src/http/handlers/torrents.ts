@@ -1,0 +1,108 @@
+import parseTorrent from 'parse-torrent'
+import { TodError } from '../../errors.js'
+import { normalizeInfoHash } from '../../infohash.js'
+import { parseMagnet } from '../../magnet.js'
+import { baseUrl } from '../base-url.js'
+import { readBody } from '../body.js'
+import { sendJson } from '../respond.js'
+import type { Handler } from '../routes.js'
+import { streamUrl, torrentDocument } from '../torrent-doc.js'
+
+/**
+ * POST /torrents: a magnet (JSON {"magnet"} or a text body), a bare info-hash (JSON
+ * {"infoHash"} or text), or a .torrent (application/x-bittorrent). 201 with the torrent
+ * document once the metadata is known, 200 when the torrent was already there, 202 with a
+ * Location when the client asked not to wait (?wait=false or Prefer: respond-async).
+ */
+export const addTorrent: Handler = async (req, res, url, { engine, config }) => {
+  const body = await readBody(req, config.server.max_torrent_upload_bytes)
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  let source: { infoHash: string, magnet?: string, torrentFile?: string }
+  if (type === 'application/x-bittorrent') {
+    source = { infoHash: await torrentInfoHash(body), torrentFile: body.toString('base64') }
+  } else if (type === 'application/json') {
+    let json: unknown
+    try {
+      json = JSON.parse(body.toString('utf8'))
+    } catch (err) {
+      throw new TodError('TOD_ERR_BAD_BODY', 'the body is not valid JSON', { cause: err })
+    }
+    const field = typeof json === 'object' && json !== null ? (json as { magnet?: unknown, infoHash?: unknown }) : {}
+    const text = typeof field.magnet === 'string' ? field.magnet : typeof field.infoHash === 'string' ? field.infoHash : undefined
+    if (text === undefined) throw new TodError('TOD_ERR_BAD_BODY', 'send {"magnet": "magnet:?..."} or {"infoHash": "..."}')
+    source = parseMagnet(text)
+  } else if (type === '' || type === 'text/plain' || type === 'application/x-www-form-urlencoded') {
+    // `curl --data-binary MAGNET` sends a raw magnet labelled as a form; an HTML form sends magnet=...
+    const raw = body.toString('utf8').trim()
+    const form = type === 'application/x-www-form-urlencoded' && !/^magnet:/i.test(raw) ? new URLSearchParams(raw).get('magnet') : null
+    source = parseMagnet(form ?? raw)
+  } else {
+    throw new TodError('TOD_ERR_BAD_BODY', `unsupported content type ${type}: use application/json, text/plain or application/x-bittorrent`)
+  }
+  const wait = url.searchParams.get('wait') !== 'false' && !/respond-async/i.test(String(req.headers.prefer ?? ''))
+  const added = await engine.run({ type: 'add', ...source, wait })
+  const location = `/torrent/${source.infoHash}`
+  if (!wait && added.torrent === null) {
+    sendJson(res, 202, { infoHash: source.infoHash, status: 'fetching metadata', location }, { Location: location })
+    return 0
+  }
+  const status = await engine.run({ type: 'info', infoHash: source.infoHash })
+  sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy)), { Location: location })
+  return 0
+}
+
+/** GET /torrents: every torrent, most recently used first. */
+export const listTorrents: Handler = async (req, res, _url, { engine, config }) => {
+  const base = baseUrl(req, config.server.trust_proxy)
+  const torrents = (await engine.list()).map((t) => ({ ...t, url: `${base}/torrent/${t.infoHash}` }))
+  sendJson(res, 200, { torrents })
+  return 0
+}
+
+/** GET /torrent/{infoHash}: the torrent document. DELETE: stop it and remove its data (204). */
+export const torrent: Handler = async (req, res, url, { engine, config }) => {
+  const infoHash = normalizeInfoHash(url.pathname.split('/')[2] ?? '')
+  if (req.method === 'DELETE') {
+    await engine.run({ type: 'delete', infoHash })
+    res.writeHead(204).end()
+    return 0
+  }
+  const status = await engine.run({ type: 'info', infoHash })
+  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy)))
+  return 0
+}
+
+/** GET /playlist/{infoHash}.m3u: an extended M3U of the torrent's video and audio files. */
+export const playlist: Handler = async (req, res, url, { engine, config }) => {
+  const m = /^\/playlist\/([^/]+)\.m3u8?$/.exec(url.pathname)
+  const infoHash = normalizeInfoHash(m?.[1] ?? '')
+  const status = await engine.run({ type: 'info', infoHash })
+  const base = baseUrl(req, config.server.trust_proxy)
+  const media = status.files.filter((f) => f.mime.startsWith('video/') || f.mime.startsWith('audio/'))
+  const lines = ['#EXTM3U', `#PLAYLIST:${oneLine(status.name)}`]
+  for (const f of media) lines.push(`#EXTINF:-1,${oneLine(f.name)}`, streamUrl(base, infoHash, f.id, f.name))
+  const text = lines.join('\n') + '\n'
+  res.writeHead(200, {
+    'Content-Type': 'audio/x-mpegurl; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Content-Disposition': `inline; filename="${infoHash}.m3u"`
+  })
+  res.end(req.method === 'HEAD' ? undefined : text)
+  return 0
+}
+
+/** Names come from strangers' torrents: no line breaks into the playlist. */
+function oneLine (s: string): string {
+  return s.replace(/[\r\n]+/g, ' ')
+}
+
+async function torrentInfoHash (body: Buffer): Promise<string> {
+  let parsed: { infoHash?: unknown, files?: unknown }
+  try {
+    parsed = await parseTorrent(body) as { infoHash?: unknown, files?: unknown }
+  } catch (err) {
+    throw new TodError('TOD_ERR_BAD_TORRENT', undefined, { cause: err })
+  }
+  if (typeof parsed.infoHash !== 'string' || !Array.isArray(parsed.files)) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent has no info dictionary')
+  return normalizeInfoHash(parsed.infoHash)
+}

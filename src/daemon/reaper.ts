@@ -2,6 +2,9 @@ import schedule from 'node-schedule'
 import type { Logger } from '../log.js'
 import type { TorrentUsage } from '../protocol.js'
 
+/** How soon a nudged pass runs; bursts of stream ends within it make one pass. */
+const NUDGE_MS = 200
+
 /** The limits the reaper enforces. */
 export interface ReapLimits {
   /** Most torrents kept (torrent.cache_size). */
@@ -49,6 +52,7 @@ export class Reaper {
   readonly #log: Logger
   #job: schedule.Job | null = null
   #running: Promise<ReapReport> | null = null
+  #nudge: NodeJS.Timeout | null = null
   #stopped = false
   runs = 0
   evictions = 0
@@ -65,7 +69,21 @@ export class Reaper {
     this.#scheduleNext()
   }
 
+  /**
+   * A pass soon (within NUDGE_MS), coalescing bursts: called when a stream ends or a torrent is
+   * added, so the quota holds between timer ticks too.
+   */
+  nudge (): void {
+    if (this.#stopped || this.#nudge !== null) return
+    this.#nudge = setTimeout(() => {
+      this.#nudge = null
+      this.run().catch((err: unknown) => { this.#log.error('reaper failed', { err: String(err) }) })
+    }, NUDGE_MS)
+  }
+
   stop (): void {
+    if (this.#nudge !== null) clearTimeout(this.#nudge)
+    this.#nudge = null
     this.#stopped = true
     this.#job?.cancel()
     this.#job = null

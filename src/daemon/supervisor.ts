@@ -148,8 +148,9 @@ export class Supervisor {
     if (task.type === 'read') streams?.set(task.streamId, task.infoHash)
     if (task.type === 'release') streams?.delete(task.streamId)
     const out = await shard.run(task)
-    // A new torrent may push the count over torrent.cache_size: reap now, not at the next tick.
-    if (task.type === 'add' && out.ok && (out.value as { created: boolean }).created) void this.reaper.run().catch(() => {})
+    // A new torrent may push the count over torrent.cache_size, and a torrent whose last stream
+    // ended may be evicted now: reap soon rather than at the next tick.
+    if ((task.type === 'add' && out.ok && (out.value as { created: boolean }).created) || task.type === 'release') this.reaper.nudge()
     return out
   }
 

@@ -131,7 +131,7 @@ export function parseIp (text: string): Address | undefined {
     // tail must be strict dotted decimal and the compatible form is built here.
     if (tail.includes('.')) {
       if (!DOTTED_V4.test(tail)) return undefined
-      if (/^::(?=\d)/.test(s)) {
+      if (s === `::${tail}`) {
         const v4 = ipaddr.IPv4.parse(tail).octets
         return new ipaddr.IPv6([0, 0, 0, 0, 0, 0, (v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!])
       }

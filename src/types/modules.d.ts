@@ -29,6 +29,8 @@ declare module 'webtorrent' {
     destroyed: boolean
     path: string
     torrentFile: Uint8Array
+    /** The .torrent once known; null while a magnet waits for it. */
+    metadata: Uint8Array | null
     numPeers: number
     downloadSpeed: number
     uploadSpeed: number
@@ -40,7 +42,7 @@ declare module 'webtorrent' {
     _deselect (from: number, to: number, isStreamSelection: boolean): void
     critical (from: number, to: number): void
     destroy (opts?: { destroyStore?: boolean }, cb?: (err?: Error) => void): void
-    addPeer (peer: string): boolean
+    addPeer (peer: string | object, source?: string): boolean
   }
 
   export interface AddOptions {

@@ -135,14 +135,27 @@ export class Engine {
   async add (task: AddTask): Promise<AddResult> {
     const { infoHash } = task
     let created = false
+    let known = false
+    const peers = task.magnet !== undefined ? magnetDecode(task.magnet).peerAddresses ?? [] : []
     let entry = this.#entries.get(infoHash) ?? (this.#dormant.has(infoHash) ? await this.#wake(infoHash) : undefined)
+    if (entry !== undefined && entry.torrent.metadata === null && task.torrentFile !== undefined) {
+      // Still looking for metadata that this .torrent carries: start over from it.
+      peers.push(...entry.meta.peers)
+      await this.#remove(infoHash, new Error('replaced by its .torrent'))
+      entry = undefined
+      known = true
+    }
     if (entry === undefined) {
       const id = task.torrentFile !== undefined ? Buffer.from(task.torrentFile, 'base64') : task.magnet
       if (id === undefined) throw new TodError('TOD_ERR_BAD_QUERY', 'a magnet or a .torrent is needed')
-      const peers = task.magnet !== undefined ? magnetDecode(task.magnet).peerAddresses ?? [] : []
       const now = Date.now()
-      entry = this.#addTorrent(infoHash, id, { name: '', size: 0, peers, addedAt: now, lastAccess: now })
-      created = true
+      entry = this.#addTorrent(infoHash, id, { name: '', size: 0, peers: [...new Set(peers)], addedAt: now, lastAccess: now })
+      created = !known
+    } else {
+      // Peer hints of a magnet for a torrent already here are still news.
+      const fresh = peers.filter((p) => !entry!.meta.peers.includes(p))
+      entry.meta.peers.push(...fresh)
+      if (entry.torrent.infoHash !== undefined) for (const p of fresh) entry.torrent.addPeer(p)
     }
     entry.meta.lastAccess = Date.now()
     if (!task.wait) return { created, torrent: entry.torrent.ready ? describe(entry.torrent) : null }

@@ -1,0 +1,424 @@
+import dns from 'node:dns'
+import magnetDecode, { encode as magnetEncode } from 'magnet-uri'
+import type { MagnetData } from 'magnet-uri'
+import * as parseTorrentModule from 'parse-torrent'
+import { TodError } from '../errors.js'
+import { classifyIp, describeIp } from './ip-policy.js'
+
+/**
+ * The SSRF guard for torrent ids. Every magnet and .torrent passes through
+ * {@link sanitizeTorrentId} before `client.add`: each URL WebTorrent would contact (trackers,
+ * web seeds, exact and acceptable sources) and each peer hint it would dial is parsed the way
+ * WebTorrent parses it, its host resolved, and the entry dropped when the host is malformed,
+ * does not resolve, or resolves to any address in a blocked range (see ip-policy.ts).
+ *
+ * What this does NOT cover, because WebTorrent makes its own connections afterwards:
+ * - DNS rebinding. Host names are resolved here once; WebTorrent resolves them again itself
+ *   (fetch for HTTP trackers, web seeds and `xs`; dgram for UDP trackers), on every announce.
+ *   A name with a short TTL can answer a public address here and 127.0.0.1 there. Only peer
+ *   hints are pinned: `x.pe=name:port` is rewritten to the checked address. HTTP(S) URLs keep
+ *   their names (Host header, TLS name); UDP tracker URLs keep theirs because the torrent is
+ *   persisted and an address written into it would go stale.
+ * - HTTP redirects: fetch follows them, so a public tracker, web seed or `xs` can answer
+ *   `302 Location: http://127.0.0.1/`.
+ * - What an `xs` server returns: WebTorrent takes the `url-list` of a .torrent fetched from an
+ *   `xs` URL as web seeds, unchecked.
+ * - Peers learned later from trackers, DHT and PEX: they are the engine's to filter
+ *   (`isBlockedPeer` and `peerBlocklist` in ip-policy.ts).
+ * A connect-time check for fetch (a global undici dispatcher whose connector checks the host
+ * with {@link checkHost} and connects to the checked address) closes the first three for
+ * HTTP; it belongs in the engine. ws/wss trackers are checked like the others, but this build
+ * never dials them: bittorrent-tracker uses them only with WebRTC, which vendor/webrtc-polyfill
+ * stubs out.
+ */
+
+/** One address as `dns.promises.lookup(host, { all: true })` answers it. */
+export interface LookupAddress { address: string, family: number }
+
+/** Resolves a host name to all its addresses; tests inject one, production uses the system resolver. */
+export type LookupFn = (hostname: string) => Promise<readonly LookupAddress[]>
+
+export interface SanitizeOptions {
+  /** Skip the range check (LAN use, tests). Malformed entries are still dropped; nothing is resolved. */
+  allowPrivate?: boolean
+  /** Resolver; default `dns.promises.lookup(host, { all: true, verbatim: true })`. */
+  lookup?: LookupFn
+  /**
+   * How long one lookup may take before its entry is dropped (default 2000). getaddrinfo
+   * cannot be cancelled, so a timed-out lookup still holds a libuv thread until it ends.
+   */
+  lookupTimeoutMs?: number
+  /** Most distinct host names resolved for one torrent; entries beyond are dropped (default 64). */
+  maxHosts?: number
+  /**
+   * Lookups in flight at once for one torrent (default 4, the libuv pool size, which file I/O
+   * shares). Worst case per torrent: ceil(maxHosts / concurrency) * lookupTimeoutMs.
+   */
+  concurrency?: number
+}
+
+/** Where a dropped entry came from: magnet parameters, or .torrent keys. */
+export type TargetField = 'tr' | 'ws' | 'as' | 'xs' | 'x.pe' | 'announce' | 'url-list'
+
+export type DropReason = 'malformed' | 'scheme' | 'blocked' | 'unresolved' | 'timeout' | 'limit'
+
+/** One entry that was removed, with fields meant for a structured log line. */
+export interface DroppedTarget {
+  field: TargetField
+  /**
+   * `scheme://host[:port]` or `host:port`, never the path or query: tracker URLs can carry
+   * passkeys, so the full value is not kept.
+   */
+  target: string
+  reason: DropReason
+  /** e.g. `127.0.0.1 loopback`, `ENOTFOUND`, `ftp: is not allowed here`. */
+  detail: string
+}
+
+export interface SanitizedTorrent<T extends string | Buffer> {
+  /** The torrent id to hand to WebTorrent: the input itself when `changed` is false. */
+  torrentId: T
+  /** Lower-case hex v1 info-hash, identical before and after. */
+  infoHash: string
+  dropped: DroppedTarget[]
+  /** Whether `torrentId` differs from the input (entries dropped, peer hints pinned). */
+  changed: boolean
+}
+
+const TRACKER_SCHEMES = new Set(['http', 'https', 'udp', 'ws', 'wss'])
+const WEB_SCHEMES = new Set(['http', 'https'])
+
+/** Sanitises a magnet URI or a .torrent file; the result has the same kind as the input. */
+export async function sanitizeTorrentId (id: string, options?: SanitizeOptions): Promise<SanitizedTorrent<string>>
+export async function sanitizeTorrentId (id: Uint8Array, options?: SanitizeOptions): Promise<SanitizedTorrent<Buffer>>
+export async function sanitizeTorrentId (id: string | Uint8Array, options: SanitizeOptions = {}): Promise<SanitizedTorrent<string> | SanitizedTorrent<Buffer>> {
+  return typeof id === 'string' ? await sanitizeMagnet(id, options) : await sanitizeTorrentFile(id, options)
+}
+
+/**
+ * Sanitises a magnet: `tr` (http, https, udp, ws, wss), `ws` and `as` (http, https), `xs`
+ * (http, https; `urn:btpk:` kept, it is a key, not an address) and `x.pe` (host:port; host
+ * names are replaced by the checked address). Decoding and encoding use magnet-uri, the parser
+ * WebTorrent itself uses; the result is decoded again and refused if anything unchecked would
+ * reach WebTorrent. magnet-uri merges `as` into `ws` when it encodes (both are web seeds to
+ * WebTorrent). Throws TOD_ERR_BAD_MAGNET when the magnet does not decode.
+ */
+export async function sanitizeMagnet (magnet: string, options: SanitizeOptions = {}): Promise<SanitizedTorrent<string>> {
+  if (!/^magnet:\?/i.test(magnet)) throw new TodError('TOD_ERR_BAD_MAGNET', 'a magnet link starts with "magnet:?"')
+  const decoded = decodeMagnet(magnet)
+  const infoHash = decoded.infoHash
+  if (typeof infoHash !== 'string') throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link has no "xt=urn:btih:" info-hash')
+
+  const checker = new HostChecker(options)
+  const [tr, ws, as, xs, pe] = await Promise.all([
+    checkUrls(checker, 'tr', strings(decoded.announce), TRACKER_SCHEMES),
+    checkUrls(checker, 'ws', strings(decoded.ws), WEB_SCHEMES),
+    checkUrls(checker, 'as', strings(decoded.as), WEB_SCHEMES),
+    checkUrls(checker, 'xs', strings(decoded.xs), WEB_SCHEMES, (v) => /^urn:btpk:[0-9a-f]{64}$/i.test(v)),
+    checkPeers(checker, strings(decoded.peerAddresses))
+  ])
+  const results = [tr, ws, as, xs, pe]
+  const dropped = results.flatMap((r) => r.dropped)
+  if (!results.some((r) => r.changed)) return { torrentId: magnet, infoHash, dropped, changed: false }
+
+  const out: MagnetData = { ...decoded }
+  // Derived keys would be encoded again next to the raw ones (a base32 xt would gain a hex
+  // twin; a urn:btpk public key would replace every xs), so only the raw xt is kept.
+  for (const k of ['tr', 'ws', 'as', 'xs', 'x.pe', 'announce', 'urlList', 'peerAddresses', 'infoHash',
+    'infoHashBuffer', 'infoHashV2', 'infoHashV2Buffer', 'publicKey', 'publicKeyBuffer']) delete out[k]
+  const webSeeds = [...new Set([...ws.kept, ...as.kept])]
+  // Empty arrays still make magnet-uri write a separator, so absent lists stay absent.
+  if (tr.kept.length > 0) out.announce = tr.kept
+  if (webSeeds.length > 0) out.urlList = webSeeds
+  if (xs.kept.length > 0) out.xs = xs.kept.length === 1 ? xs.kept[0] : xs.kept
+  if (pe.kept.length > 0) out.peerAddresses = pe.kept
+  const torrentId = magnetEncode(out)
+
+  // What WebTorrent will read back must be exactly what was checked.
+  const again = decodeMagnet(torrentId)
+  const allowed = new Set([...tr.kept, ...webSeeds, ...xs.kept, ...pe.kept])
+  const seen = [...strings(again.announce), ...strings(again.urlList), ...strings(again.xs), ...strings(again.peerAddresses)]
+  if (again.infoHash !== infoHash || seen.some((v) => !allowed.has(v))) {
+    throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link could not be rewritten safely')
+  }
+  return { torrentId, infoHash, dropped, changed: true }
+}
+
+/**
+ * Sanitises a .torrent: `announce`/`announce-list` (as parse-torrent merges them) and
+ * `url-list`. When something changes the file is re-encoded with parse-torrent's
+ * `toTorrentFile`, which rewrites only the top-level keys (announce, announce-list, url-list,
+ * creation date, created by, comment; others such as `nodes` and `httpseeds` are left out,
+ * and WebTorrent reads neither) and carries the `info` dictionary as decoded. bencode encodes a
+ * decoded dictionary to the same bytes for every canonical .torrent, and parse-torrent (so
+ * WebTorrent) hashes that encoding in any case, so the info-hash cannot change; it is checked
+ * anyway. Throws TOD_ERR_BAD_TORRENT when the file does not parse.
+ */
+export async function sanitizeTorrentFile (file: Uint8Array, options: SanitizeOptions = {}): Promise<SanitizedTorrent<Buffer>> {
+  const input = Buffer.isBuffer(file) ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength)
+  const parsed = await parseTorrentFile(input)
+
+  const checker = new HostChecker(options)
+  const [announce, urlList] = await Promise.all([
+    checkUrls(checker, 'announce', parsed.announce, TRACKER_SCHEMES),
+    checkUrls(checker, 'url-list', parsed.urlList, WEB_SCHEMES)
+  ])
+  const dropped = [...announce.dropped, ...urlList.dropped]
+  if (!announce.changed && !urlList.changed) return { torrentId: input, infoHash: parsed.infoHash, dropped, changed: false }
+
+  const torrentId = Buffer.from(toTorrentFile({ ...parsed, announce: announce.kept, urlList: urlList.kept }))
+  const again = await parseTorrentFile(torrentId)
+  const allowed = new Set([...announce.kept, ...urlList.kept])
+  if (again.infoHash !== parsed.infoHash || !Buffer.from(again.infoBuffer).equals(Buffer.from(parsed.infoBuffer)) ||
+    [...again.announce, ...again.urlList].some((v) => !allowed.has(v))) {
+    throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent could not be rewritten safely')
+  }
+  return { torrentId, infoHash: parsed.infoHash, dropped, changed: true }
+}
+
+/** What a host resolves to, or why it is refused. */
+export type HostVerdict =
+  | { ok: true, addresses: string[] }
+  | { ok: false, reason: DropReason, detail: string }
+
+/**
+ * Checks one host (an IP literal in any form, or a name) under `options`. Exported for a
+ * connect-time guard; {@link sanitizeTorrentId} uses one checker per torrent so each name is
+ * resolved once.
+ */
+export async function checkHost (host: string, options: SanitizeOptions = {}): Promise<HostVerdict> {
+  return await new HostChecker(options).check(host)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Checked { kept: string[], dropped: DroppedTarget[], changed: boolean }
+
+/** Resolves and checks hosts for one torrent: cached per name, bounded in count and concurrency. */
+class HostChecker {
+  readonly #allowPrivate: boolean
+  readonly #lookup: LookupFn
+  readonly #timeoutMs: number
+  readonly #maxHosts: number
+  readonly #concurrency: number
+  readonly #cache = new Map<string, Promise<HostVerdict>>()
+  #resolved = 0
+  #active = 0
+  readonly #queue: Array<() => void> = []
+
+  constructor (options: SanitizeOptions) {
+    this.#allowPrivate = options.allowPrivate ?? false
+    this.#lookup = options.lookup ?? systemLookup
+    this.#timeoutMs = options.lookupTimeoutMs ?? 2000
+    this.#maxHosts = options.maxHosts ?? 64
+    this.#concurrency = Math.max(1, options.concurrency ?? 4)
+  }
+
+  async check (host: string): Promise<HostVerdict> {
+    const ip = classifyIp(host)
+    if (ip !== undefined) {
+      if (ip.blocked && !this.#allowPrivate) return { ok: false, reason: 'blocked', detail: `${ip.address} ${describeIp(ip)}` }
+      return { ok: true, addresses: [ip.address] }
+    }
+    // As the WHATWG URL parser does: a name whose last label is a number must be an IPv4
+    // address. Anything else numeric-looking is malformed, not something to ask DNS about.
+    if (endsInNumber(host)) return { ok: false, reason: 'malformed', detail: 'numeric host that is not an IP address' }
+    if (!isHostName(host)) return { ok: false, reason: 'malformed', detail: 'not a host name' }
+    if (this.#allowPrivate) return { ok: true, addresses: [] }
+    const key = host.toLowerCase()
+    // RFC 6761: *.localhost is loopback. `localhost` itself is answered from /etc/hosts, as it
+    // will be when WebTorrent connects; glibc would send the other forms to the network.
+    if (key !== 'localhost' && /(^|\.)localhost\.?$/.test(key)) return { ok: false, reason: 'blocked', detail: 'localhost name' }
+    let verdict = this.#cache.get(key)
+    if (verdict === undefined) {
+      if (this.#resolved >= this.#maxHosts) return { ok: false, reason: 'limit', detail: `more than ${this.#maxHosts} host names` }
+      this.#resolved++
+      verdict = this.#gate(async () => await this.#resolve(key))
+      this.#cache.set(key, verdict)
+    }
+    return await verdict
+  }
+
+  async #resolve (host: string): Promise<HostVerdict> {
+    let addresses: readonly LookupAddress[]
+    let timer: NodeJS.Timeout | undefined
+    try {
+      addresses = await Promise.race([
+        this.#lookup(host),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => { reject(new LookupTimeout()) }, this.#timeoutMs)
+        })
+      ])
+    } catch (err) {
+      if (err instanceof LookupTimeout) return { ok: false, reason: 'timeout', detail: `no answer in ${this.#timeoutMs} ms` }
+      const code = (err as { code?: unknown }).code
+      return { ok: false, reason: 'unresolved', detail: typeof code === 'string' ? code : String(err) }
+    } finally {
+      clearTimeout(timer)
+    }
+    if (addresses.length === 0) return { ok: false, reason: 'unresolved', detail: 'no addresses' }
+    // One bad address is enough: the connection may pick any of them.
+    for (const a of addresses) {
+      const ip = classifyIp(a.address)
+      if (ip === undefined) return { ok: false, reason: 'blocked', detail: `${a.address} is not an IP address` }
+      if (ip.blocked) return { ok: false, reason: 'blocked', detail: `${ip.address} ${describeIp(ip)}` }
+    }
+    return { ok: true, addresses: addresses.map((a) => classifyIp(a.address)!.address) }
+  }
+
+  async #gate<T> (fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.#concurrency) await new Promise<void>((resolve) => { this.#queue.push(resolve) })
+    this.#active++
+    try {
+      return await fn()
+    } finally {
+      this.#active--
+      this.#queue.shift()?.()
+    }
+  }
+}
+
+class LookupTimeout extends Error {}
+
+const systemLookup: LookupFn = async (hostname) => await dns.promises.lookup(hostname, { all: true, verbatim: true })
+
+async function checkUrls (checker: HostChecker, field: TargetField, values: readonly string[], schemes: ReadonlySet<string>,
+  keepAsIs?: (v: string) => boolean): Promise<Checked> {
+  const out: Checked = { kept: [], dropped: [], changed: false }
+  const verdicts = await Promise.all(values.map(async (value) => {
+    if (keepAsIs?.(value) === true) return { value, ok: true as const }
+    const parsed = parseTargetUrl(value, schemes)
+    if ('reason' in parsed) return { value, ok: false as const, target: parsed.target, reason: parsed.reason, detail: parsed.detail }
+    const v = await checker.check(parsed.host)
+    return v.ok ? { value, ok: true as const } : { value, ok: false as const, target: parsed.target, reason: v.reason, detail: v.detail }
+  }))
+  for (const v of verdicts) {
+    if (v.ok) {
+      out.kept.push(v.value)
+    } else {
+      out.dropped.push({ field, target: v.target, reason: v.reason, detail: v.detail })
+      out.changed = true
+    }
+  }
+  return out
+}
+
+/**
+ * Parses a URL as its consumer will: WHATWG URL for http(s) and ws(s) (fetch and `ws` use it);
+ * for udp, bittorrent-tracker swaps `udp:` for `http:` first, so IPv4 in any numeric form,
+ * percent-encoding and backslashes are read the same way here. Schemes must be lower-case:
+ * bittorrent-tracker's swap is case-sensitive, so `UDP://` would be parsed differently there.
+ */
+function parseTargetUrl (value: string, schemes: ReadonlySet<string>): { host: string, target: string } | { reason: DropReason, detail: string, target: string } {
+  const short = redact(value)
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(value)
+  if (m === null) return { reason: 'malformed', detail: 'not a URL', target: short }
+  const scheme = m[1]!
+  if (!schemes.has(scheme.toLowerCase())) return { reason: 'scheme', detail: `${scheme}: is not allowed here`, target: short }
+  if (scheme !== scheme.toLowerCase()) return { reason: 'scheme', detail: 'the scheme must be lower-case', target: short }
+  let url: URL
+  try {
+    url = new URL(scheme === 'udp' ? 'http' + value.slice(3) : value)
+  } catch {
+    return { reason: 'malformed', detail: 'not a URL', target: short }
+  }
+  const target = `${scheme}://${url.host}`
+  let host = url.hostname
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  if (host === '') return { reason: 'malformed', detail: 'no host', target }
+  if (url.port === '0') return { reason: 'malformed', detail: 'port 0', target }
+  return { host, target }
+}
+
+// addr-to-ip-port's pattern, which WebTorrent splits peer hints with.
+const PEER_ADDR = /^\[?([^\]]+)]?:(\d+)$/
+
+/** Checks `x.pe` peer hints; kept ones are rewritten to `ip:port` / `[ipv6]:port` of the checked address. */
+async function checkPeers (checker: HostChecker, values: readonly string[]): Promise<Checked> {
+  const out: Checked = { kept: [], dropped: [], changed: false }
+  const verdicts = await Promise.all(values.map(async (value): Promise<{ kept: string } | DroppedTarget> => {
+    const drop = (reason: DropReason, detail: string): DroppedTarget => ({ field: 'x.pe', target: value.slice(0, 100), reason, detail })
+    const m = PEER_ADDR.exec(value)
+    if (m === null) return drop('malformed', 'not host:port')
+    const host = m[1]!
+    const port = Number(m[2])
+    if (!(port >= 1 && port <= 65535)) return drop('malformed', 'port outside 1-65535')
+    const v = await checker.check(host)
+    if (!v.ok) return drop(v.reason, v.detail)
+    // Pin the name to the address just checked so WebTorrent does not resolve it again;
+    // with allowPrivate nothing was resolved and the hint stays as given.
+    const address = v.addresses.find((a) => !a.includes(':')) ?? v.addresses[0]
+    if (address === undefined) return { kept: value }
+    return { kept: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` }
+  }))
+  verdicts.forEach((v, i) => {
+    if ('kept' in v) {
+      if (v.kept !== values[i]) out.changed = true
+      if (!out.kept.includes(v.kept)) out.kept.push(v.kept)
+    } else {
+      out.dropped.push(v)
+      out.changed = true
+    }
+  })
+  return out
+}
+
+function endsInNumber (host: string): boolean {
+  const labels = host.split('.')
+  if (labels.at(-1) === '' && labels.length > 1) labels.pop()
+  const last = labels.at(-1) ?? ''
+  return /^\d+$/.test(last) || /^0x[0-9a-f]*$/i.test(last)
+}
+
+/** Letters, digits, hyphen and underscore labels; 253 characters at most, an optional final dot. */
+function isHostName (host: string): boolean {
+  const name = host.endsWith('.') ? host.slice(0, -1) : host
+  return name.length > 0 && name.length <= 253 &&
+    name.split('.').every((l) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(l))
+}
+
+/** The part of a rejected value that is safe to log: no query, no user info, bounded length. */
+function redact (value: string): string {
+  return value.split(/[?#]/)[0]!.replace(/\/\/[^/@]*@/, '//').slice(0, 100)
+}
+
+function strings (v: unknown): string[] {
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v]
+  return [...new Set(list.filter((s): s is string => typeof s === 'string'))]
+}
+
+function decodeMagnet (magnet: string): MagnetData {
+  try {
+    return magnetDecode(magnet)
+  } catch (err) {
+    throw new TodError('TOD_ERR_BAD_MAGNET', undefined, { cause: err })
+  }
+}
+
+interface ParsedTorrentFile {
+  infoHash: string
+  infoBuffer: Uint8Array
+  info: object
+  announce: string[]
+  urlList: string[]
+  [key: string]: unknown
+}
+
+// modules.d.ts declares only parse-torrent's default export; its named `toTorrentFile` is
+// typed here rather than in that shared file.
+const parseTorrent = parseTorrentModule.default
+const toTorrentFile = (parseTorrentModule as unknown as { toTorrentFile: (parsed: object) => Uint8Array }).toTorrentFile
+
+async function parseTorrentFile (file: Buffer): Promise<ParsedTorrentFile> {
+  let parsed: Partial<ParsedTorrentFile>
+  try {
+    parsed = await parseTorrent(file) as Partial<ParsedTorrentFile>
+  } catch (err) {
+    throw new TodError('TOD_ERR_BAD_TORRENT', undefined, { cause: err })
+  }
+  // A 20-byte buffer parses as a bare info-hash; only a real .torrent has an info dictionary.
+  if (typeof parsed.infoHash !== 'string' || typeof parsed.info !== 'object' || parsed.info === null || !(parsed.infoBuffer instanceof Uint8Array)) {
+    throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent has no info dictionary')
+  }
+  return { ...parsed, infoHash: parsed.infoHash, infoBuffer: parsed.infoBuffer, info: parsed.info, announce: strings(parsed.announce), urlList: strings(parsed.urlList) }
+}

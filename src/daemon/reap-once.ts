@@ -20,11 +20,13 @@ export async function reapOnce (config: Config, log: Logger): Promise<number> {
   }
   const supervisor = new Supervisor(config, log)
   await supervisor.startEngine()
+  let report
   try {
-    const report = await supervisor.reaper.run()
-    process.stdout.write(JSON.stringify(report) + '\n')
-    return 0
+    report = await supervisor.reaper.run()
   } finally {
     await supervisor.close()
   }
+  // The report is the last line on stdout (the log lines come before it).
+  process.stdout.write(JSON.stringify(report) + '\n')
+  return 0
 }

@@ -306,7 +306,9 @@ export class Engine {
     throw new TodError('TOD_ERR_ENGINE', 'shard is crashing on request')
   }
 
-  #addTorrent (infoHash: string, id: string | Buffer, meta: TorrentMeta, bitfield?: Uint8Array): Entry {
+  /** `persisted`: the torrent comes from the state folder (its .torrent is saved already). */
+  #addTorrent (infoHash: string, id: string | Buffer, meta: TorrentMeta, persisted?: { bitfield: Uint8Array | undefined }): Entry {
+    const bitfield = persisted?.bitfield
     const torrent = this.#client.add(id, {
       path: path.join(this.#config.torrent.dir, infoHash),
       // Nothing is fetched until someone reads; readers drive the priority windows.
@@ -337,6 +339,8 @@ export class Engine {
     torrent.once('metadata', () => {
       entry.meta.name = torrent.name
       entry.meta.size = torrent.length
+      // WebTorrent emits 'metadata' for a torrent reloaded from its .torrent too: nothing new.
+      if (persisted !== undefined) return
       this.#log.info('torrent metadata', { infoHash, name: torrent.name })
       this.#store.saveTorrent(infoHash, torrent.torrentFile, entry.meta)
         .catch((err: unknown) => { this.#log.warn('metadata not persisted', { infoHash, err: String(err) }) })
@@ -394,7 +398,7 @@ export class Engine {
         const { torrentFile, bitfield } = await this.#store.load(infoHash)
         this.#dormant.delete(infoHash)
         this.#log.info('torrent resumed', { infoHash })
-        return this.#entries.get(infoHash) ?? this.#addTorrent(infoHash, torrentFile, meta, bitfield)
+        return this.#entries.get(infoHash) ?? this.#addTorrent(infoHash, torrentFile, meta, { bitfield })
       })().finally(() => this.#waking.delete(infoHash))
       this.#waking.set(infoHash, waking)
     }

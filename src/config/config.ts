@@ -34,6 +34,7 @@ export interface Config {
     readonly nat_traversal: boolean
   }
   readonly streaming: { readonly readahead_bytes: number, readonly buffer_size: number }
+  readonly security: { readonly allow_private_networks: boolean }
   readonly debug: { readonly fault_injection: boolean }
   /** The file the settings came from, if any. */
   readonly source: string | null

@@ -40,6 +40,9 @@ export const schema = {
     readahead_bytes: { doc: 'Bytes ahead of each reader that are fetched first; the pieces at the read position are critical.', format: 'nat', default: 16 * 1024 * 1024, env: 'TOD_P2M_STREAMING_READAHEAD_BYTES' },
     buffer_size: { doc: 'Chunk size in bytes of reads from disk into a response.', format: 'nat', default: 256 * 1024, env: 'TOD_P2M_STREAMING_BUFFER_SIZE' }
   },
+  security: {
+    allow_private_networks: { doc: 'Let torrents reach trackers, web seeds, sources and peers on loopback, private, link-local and other non-public addresses (LAN use, tests). Off: such targets are dropped before WebTorrent sees them.', format: Boolean, default: false, env: 'TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS' }
+  },
   debug: {
     fault_injection: { doc: 'Accept the engine task that crashes a shard thread (tests only; never in production).', format: Boolean, default: false, env: 'TOD_P2M_DEBUG_FAULT_INJECTION' }
   }

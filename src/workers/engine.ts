@@ -13,6 +13,9 @@ import type { Logger } from '../log.js'
 import type {
   AddResult, AddTask, EngineTask, FileInfo, FileResult, FileStatus, PingResult, ReadResult, TorrentInfo, TorrentStatus, TorrentSummary, TorrentUsage
 } from '../protocol.js'
+import { isBlockedPeer, peerBlocklist } from '../security/ip-policy.js'
+import { sanitizeTorrentId } from '../security/sanitize.js'
+import type { DroppedTarget } from '../security/sanitize.js'
 import { PriorityWindows } from './priority-window.js'
 import { TorrentStore } from './persist.js'
 import type { TorrentMeta } from './persist.js'
@@ -77,7 +80,10 @@ export class Engine {
       torrentPort: t.port > 0 ? t.port + shard : 0,
       maxConns: t.max_connections,
       downloadLimit: split(t.download_rate_limit),
-      uploadLimit: split(t.upload_rate_limit)
+      uploadLimit: split(t.upload_rate_limit),
+      // Incoming peers from non-public IPv4 ranges are refused. ip-set is IPv4-only (an IPv6
+      // range would turn into a nonsense v4 one), so v6 peers are filtered in #guardPeers.
+      ...(config.security.allow_private_networks ? {} : { blocklist: peerBlocklist({ ipv6Peers: true }) })
     })
     this.#client.on('error', (err: Error) => {
       // A client error destroys the client; without it this shard is useless, so end the
@@ -136,8 +142,16 @@ export class Engine {
     const { infoHash } = task
     let created = false
     let known = false
-    const peers = task.magnet !== undefined ? magnetDecode(task.magnet).peerAddresses ?? [] : []
     let entry = this.#entries.get(infoHash) ?? (this.#dormant.has(infoHash) ? await this.#wake(infoHash) : undefined)
+    // A torrent already here needs no second check unless the request brings something new
+    // (peer hints, or the .torrent of a magnet still waiting for metadata): repeated
+    // /stream?magnet= requests must not cost DNS lookups.
+    const rawPeers = task.magnet !== undefined ? magnetDecode(task.magnet).peerAddresses ?? [] : []
+    const news = entry === undefined || (task.torrentFile !== undefined && entry.torrent.metadata === null) ||
+      rawPeers.some((p) => !entry!.meta.peers.includes(p))
+    const clean = news ? await this.#sanitize(infoHash, task) : {}
+    const peers = clean.magnet !== undefined ? magnetDecode(clean.magnet).peerAddresses ?? [] : []
+    entry = this.#entries.get(infoHash) ?? entry
     if (entry !== undefined && entry.torrent.metadata === null && task.torrentFile !== undefined) {
       // Still looking for metadata that this .torrent carries: start over from it.
       peers.push(...entry.meta.peers)
@@ -146,8 +160,9 @@ export class Engine {
       known = true
     }
     if (entry === undefined) {
-      const id = task.torrentFile !== undefined ? Buffer.from(task.torrentFile, 'base64') : task.magnet
+      const id = clean.torrentFile ?? clean.magnet
       if (id === undefined) throw new TodError('TOD_ERR_BAD_QUERY', 'a magnet or a .torrent is needed')
+      if (this.#entries.has(infoHash)) return await this.add(task) // another add won the race during #sanitize
       const now = Date.now()
       entry = this.#addTorrent(infoHash, id, { name: '', size: 0, peers: [...new Set(peers)], addedAt: now, lastAccess: now })
       created = !known
@@ -161,6 +176,31 @@ export class Engine {
     if (!task.wait) return { created, torrent: entry.torrent.ready ? describe(entry.torrent) : null }
     await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
     return { created, torrent: describe(entry.torrent) }
+  }
+
+  /**
+   * The SSRF guard: trackers, web seeds, sources and peer hints that resolve to non-public
+   * addresses are dropped (and logged) before WebTorrent sees the torrent, unless
+   * security.allow_private_networks.
+   */
+  async #sanitize (infoHash: string, task: AddTask): Promise<{ magnet?: string, torrentFile?: Buffer }> {
+    const allowPrivate = this.#config.security.allow_private_networks
+    const report = (dropped: readonly DroppedTarget[]): void => {
+      for (const d of dropped) this.#log.warn('torrent target dropped', { infoHash, ...d })
+    }
+    const out: { magnet?: string, torrentFile?: Buffer } = {}
+    if (task.torrentFile !== undefined) {
+      const clean = await sanitizeTorrentId(Buffer.from(task.torrentFile, 'base64'), { allowPrivate })
+      if (clean.infoHash !== infoHash) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent is not the torrent named')
+      report(clean.dropped)
+      out.torrentFile = clean.torrentId
+    }
+    if (task.magnet !== undefined) {
+      const clean = await sanitizeTorrentId(task.magnet, { allowPrivate })
+      report(clean.dropped)
+      out.magnet = clean.torrentId
+    }
+    return out
   }
 
   /** The torrent document (wakes an idle torrent: its figures need the engine). */
@@ -315,17 +355,22 @@ export class Engine {
       deselect: true,
       ...(bitfield !== undefined ? { bitfield } : {})
     })
+    if (!this.#config.security.allow_private_networks) this.#guardPeers(infoHash, torrent)
     const entry: Entry = { torrent, ready: Promise.resolve(), diskPaths: [], meta, waiters: new Map(), bitfieldDirty: false }
     entry.ready = new Promise<void>((resolve, reject) => {
-      torrent.once('ready', () => {
+      // Paths are checked on 'metadata', before WebTorrent verifies (and so opens) any file:
+      // a name with a NUL byte makes fs throw synchronously inside the chunk store.
+      torrent.once('metadata', () => {
         try {
           entry.diskPaths = diskPaths(torrent, path.join(this.#config.torrent.dir, infoHash))
         } catch (err) {
           this.#log.warn('torrent refused', { infoHash, err: String(err) })
+          torrent.destroy()
           void this.#remove(infoHash, err as Error)
           reject(err)
-          return
         }
+      })
+      torrent.once('ready', () => {
         this.#log.info('torrent ready', { infoHash, name: torrent.name, files: torrent.files.length, size: torrent.length })
         resolve()
       })
@@ -340,7 +385,7 @@ export class Engine {
       entry.meta.name = torrent.name
       entry.meta.size = torrent.length
       // WebTorrent emits 'metadata' for a torrent reloaded from its .torrent too: nothing new.
-      if (persisted !== undefined) return
+      if (persisted !== undefined || torrent.destroyed) return
       this.#log.info('torrent metadata', { infoHash, name: torrent.name })
       this.#store.saveTorrent(infoHash, torrent.torrentFile, entry.meta)
         .catch((err: unknown) => { this.#log.warn('metadata not persisted', { infoHash, err: String(err) }) })
@@ -361,6 +406,21 @@ export class Engine {
     torrent.once('infoHash', () => { for (const peer of meta.peers) torrent.addPeer(peer) })
     this.#entries.set(infoHash, entry)
     return entry
+  }
+
+  /**
+   * Every peer WebTorrent would dial — from x.pe, trackers, DHT, LSD or PEX — goes through
+   * torrent.addPeer; a wrapper refuses the non-public ones there.
+   */
+  #guardPeers (infoHash: string, torrent: Torrent): void {
+    const addPeer = torrent.addPeer.bind(torrent)
+    torrent.addPeer = (peer: string | object, source?: string): boolean => {
+      if (typeof peer === 'string' && isBlockedPeer(peer)) {
+        this.#log.debug('peer refused', { infoHash, peer, source })
+        return false
+      }
+      return addPeer(peer, source)
+    }
   }
 
   /** Takes a torrent out of the client (its data stays on disk); resolves once it is closed. */
@@ -530,6 +590,7 @@ function describeFile (file: TorrentFile, id: number): FileInfo {
 function diskPaths (torrent: Torrent, root: string): string[] {
   const storeFiles = findStoreFiles(torrent.store)
   return torrent.files.map((file, i) => {
+    if (/[\x00-\x1f]/.test(file.path)) throw new TodError('TOD_ERR_UNSAFE_PATH', `file ${i} has a control character in its name`)
     const p = path.resolve(storeFiles?.[i]?.path ?? path.join(root, file.path))
     if (!p.startsWith(root + path.sep)) throw new TodError('TOD_ERR_UNSAFE_PATH', `file ${i} resolves outside ${root}`)
     return p

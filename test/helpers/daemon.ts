@@ -55,6 +55,8 @@ export async function startDaemon (opts: DaemonOptions = {}): Promise<Daemon> {
       TOD_P2M_TORRENT_DHT: 'false',
       TOD_P2M_TORRENT_LSD: 'false',
       TOD_P2M_TORRENT_NAT_TRAVERSAL: 'false',
+      // The test swarms live on 127.0.0.1, which the SSRF guard refuses by default.
+      TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS: 'true',
       TOD_P2M_LOGGING_FORMAT: 'json',
       ...opts.env
     },

@@ -75,6 +75,11 @@ export class Supervisor {
     fs.writeFileSync(pidFile(this.#config), String(process.pid))
     this.#ownsPidFile = true
     this.reaper.start()
+    // Each front-end accepts from the shared listening socket itself (SCHED_NONE). With
+    // round-robin the primary accepts and hands sockets over, and a connection handed to a
+    // front-end that was just killed hung until the client's timeout; it also kept the primary
+    // on the path of every connection.
+    cluster.schedulingPolicy = cluster.SCHED_NONE
     cluster.setupPrimary({ exec: FRONTEND_ENTRY, args: [] })
     cluster.on('exit', (worker, code, signal) => { this.#onExit(worker, code, signal) })
     for (let i = 0; i < this.#config.server.workers; i++) this.#fork()

@@ -47,7 +47,7 @@ t.test('kill -9 of a front-end: requests keep succeeding and a new one appears',
   let failures = 0
   for (let i = 0; i < 200; i++) {
     // A new connection each time, so the kernel spreads them over whatever is listening.
-    const res = await fetch(`${daemon.base}/health`, { headers: { Connection: 'close' } }).catch(() => null)
+    const res = await fetch(`${daemon.base}/health`, { headers: { Connection: 'close' }, signal: AbortSignal.timeout(5000) }).catch(() => null)
     if (res?.status !== 200) failures++
     await res?.arrayBuffer()
   }

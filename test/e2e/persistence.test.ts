@@ -43,3 +43,21 @@ t.test('restart with the seeder gone: the document within 1 s, downloaded ranges
   t.ok(second.logs.some((l) => l.message === 'torrent resumed' && l.infoHash === ih), 'resumed from the state folder')
   t.notOk(second.logs.some((l) => l.message === 'torrent metadata'), 'metadata was not fetched again')
 })
+
+t.test('an idle torrent stops its network and resumes on the next request', async (t) => {
+  const live = await startSeeder(file, { pieceLength: 128 * 1024 })
+  t.teardown(async () => { await live.stop() })
+  const d = await startDaemon({ env: { TOD_P2M_TORRENT_IDLE_TIMEOUT: '1' } })
+  t.teardown(async () => { await d.stop() })
+  const first = await fetch(`${d.base}/stream?magnet=${encodeURIComponent(live.magnet)}`, { headers: { Range: 'bytes=0-99999' } })
+  t.ok(Buffer.from(await first.arrayBuffer()).equals(bytes.subarray(0, 100000)))
+  await d.waitForLog((l) => l.message === 'torrent idle' && l.infoHash === ih, 10_000)
+  const list = await (await fetch(`${d.base}/torrents`)).json() as { torrents: Array<{ infoHash: string, state: string }> }
+  t.equal(list.torrents.find((x) => x.infoHash === ih)?.state, 'idle', 'listed as idle: no peers, no sockets')
+  for (let i = 0; i < 50 && live.torrent.numPeers > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(live.torrent.numPeers, 0, 'the seeder sees no connection from us')
+  const again = await fetch(`${d.base}/stream/${ih}/0`, { headers: { Range: 'bytes=5000000-5099999' } })
+  t.equal(again.status, 206)
+  t.ok(Buffer.from(await again.arrayBuffer()).equals(bytes.subarray(5000000, 5100000)), 'resumed, and fetched new pieces from the swarm')
+  t.ok(d.logs.some((l) => l.message === 'torrent resumed' && l.infoHash === ih))
+})

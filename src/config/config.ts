@@ -123,7 +123,8 @@ function resolve (raw: Omit<Config, 'source'>, source: string | null): Config {
   return deepFreeze(config)
 }
 
-function deepFreeze<T extends object> (o: T): T {
+/** Freezes an object and everything in it. */
+export function deepFreeze<T extends object> (o: T): T {
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v)
   return Object.freeze(o)
 }

@@ -8,7 +8,8 @@ const { version } = createRequire(import.meta.url)('../../../package.json') as {
 
 /** What the commands do with a loaded config; injected so the CLI stays testable. */
 export interface Commands {
-  serve: (config: Config) => Promise<void>
+  /** `reread` loads the configuration again from the same file, environment and flags (SIGHUP). */
+  serve: (config: Config, reread: () => Config) => Promise<void>
   reap: (config: Config) => Promise<void>
 }
 
@@ -31,7 +32,7 @@ export function buildCli (argv: string[], commands: Commands): Argv {
     .option('shards', { type: 'number', describe: 'torrent.shards: engine threads (0 = CPUs)' })
     .option('log-level', { type: 'string', describe: 'logging.level' })
     .command(['serve', '$0'], 'Run the daemon in the foreground', () => {}, async (args) => {
-      await commands.serve(load(args))
+      await commands.serve(load(args), () => load(args))
     })
     .command('reap', 'Run one reaper pass over the data folder (quota, cache size) and exit; not while the daemon runs', () => {}, async (args) => {
       await commands.reap(load(args))

@@ -7,7 +7,7 @@ import { reapOnce } from './reap-once.js'
 import { Supervisor } from './supervisor.js'
 
 await runCli(hideBin(process.argv), {
-  serve: async (config) => {
+  serve: async (config, reread) => {
     const log = createLogger(config.logging, 'supervisor')
     const supervisor = new Supervisor(config, log)
     let signals = 0
@@ -24,6 +24,18 @@ await runCli(hideBin(process.argv), {
     }
     process.on('SIGTERM', () => { stop('SIGTERM') })
     process.on('SIGINT', () => { stop('SIGINT') })
+    process.on('SIGHUP', () => {
+      let next
+      try {
+        next = reread()
+      } catch (err) {
+        // A broken edit never takes a running server down.
+        log.error('reload refused: invalid configuration; running on the old one', { err: (err as Error).message })
+        return
+      }
+      log.info('signal: reloading', { signal: 'SIGHUP', source: next.source })
+      supervisor.reload(next).catch((err: unknown) => { log.error('reload failed', { err: String(err) }) })
+    })
     await supervisor.start()
   },
   reap: async (config) => { process.exitCode = await reapOnce(config, createLogger(config.logging, 'reap')) }

@@ -47,7 +47,7 @@ export interface ReapReport { torrents: number, bytes: number, evicted: string[]
  */
 export class Reaper {
   readonly #engine: ReaperEngine
-  readonly #limits: ReapLimits
+  #limits: ReapLimits
   readonly #intervalMs: number
   readonly #log: Logger
   #job: schedule.Job | null = null
@@ -62,6 +62,11 @@ export class Reaper {
     this.#limits = limits
     this.#intervalMs = Math.max(1, intervalSeconds) * 1000
     this.#log = log
+  }
+
+  /** New limits from a reload; the next pass uses them. */
+  setLimits (limits: ReapLimits): void {
+    this.#limits = limits
   }
 
   start (): void {

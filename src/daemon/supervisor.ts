@@ -8,6 +8,7 @@ import type { Logger } from '../log.js'
 import type { EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary, TorrentUsage } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
 import { pidFile } from './pid-file.js'
+import { planReload } from '../config/reload.js'
 import { Reaper } from './reaper.js'
 import { Shard } from './shard-pool.js'
 
@@ -19,8 +20,12 @@ const CRASH_WINDOW_MS = 60_000
 const HEALTH_PING_MS = 2_000
 /** Front-ends that die before listening, in a row, before the daemon gives up (bad port...). */
 const MAX_BOOT_FAILURES = 3
-/** How long shutdown waits for in-flight responses before ending the front-ends. */
-const DRAIN_MS = 10_000
+/**
+ * How long shutdown waits for the front-ends to finish their responses before killing them
+ * (they first keep serving ~6 s while keep-alive connections expire; see src/http/server.ts).
+ * Below the unit's TimeoutStopSec.
+ */
+const DRAIN_MS = 25_000
 
 /**
  * The cluster primary, an nginx-style master: forks the HTTP front-ends and re-forks any that
@@ -28,7 +33,7 @@ const DRAIN_MS = 10_000
  * its info-hash, and releases the streams of a front-end that died. Serves no traffic.
  */
 export class Supervisor {
-  readonly #config: Config
+  #config: Config
   readonly #log: Logger
   readonly #shards: Shard[]
   /** Open streams per front-end (cluster worker id), released if that front-end dies. */
@@ -36,6 +41,11 @@ export class Supervisor {
   readonly #crashes: number[] = []
   /** Front-ends (by cluster id) that reported listening. */
   readonly #serving = new Set<number>()
+  /** Front-ends told to finish (reload): their exit is expected, not a crash. */
+  readonly #retiring = new Set<number>()
+  /** Resolvers waiting for a given front-end to report listening. */
+  readonly #readyWaiters = new Map<number, () => void>()
+  #reloading: Promise<void> | undefined
   #bootFailures = 0
   #ownsPidFile = false
   #listening = false
@@ -103,10 +113,52 @@ export class Supervisor {
     await this.#closing
   }
 
-  #fork (): void {
+  /**
+   * SIGHUP: applies what can change live (log level, limits, front-end count and settings) and
+   * replaces the front-ends one at a time — each new one listening before an old one is told
+   * to finish its responses and exit — so the port never goes unserved. Keys that need a
+   * restart keep their old values and are logged.
+   */
+  async reload (next: Config): Promise<void> {
+    if (this.#closing !== undefined) return
+    this.#reloading ??= (async () => {
+      const plan = planReload(this.#config, next)
+      this.#config = plan.config
+      this.#log.level = plan.config.logging.level
+      this.reaper.setLimits({ maxTorrents: plan.config.torrent.cache_size, maxBytes: plan.config.torrent.max_disk_usage })
+      if (plan.needsRestart.length > 0) this.#log.warn('reload: these settings need a restart; keeping the old values', { keys: plan.needsRestart })
+      const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !this.#retiring.has(w.id))
+      const target = plan.config.server.workers
+      for (let i = 0; i < Math.max(old.length, target); i++) {
+        if (i < target) {
+          const fresh = this.#fork()
+          const up = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => { resolve(false) }, 15_000)
+            this.#readyWaiters.set(fresh.id, () => { clearTimeout(timer); resolve(true) })
+            fresh.once('exit', () => { clearTimeout(timer); resolve(false) })
+          })
+          this.#readyWaiters.delete(fresh.id)
+          if (!up) {
+            this.#log.error('reload: a new front-end did not start; keeping the others', { worker: fresh.id })
+            return
+          }
+        }
+        const retiring = old[i]
+        if (retiring !== undefined) {
+          this.#retiring.add(retiring.id)
+          send(retiring, { kind: 'shutdown' })
+        }
+      }
+      this.#log.info('reloaded', { applied: plan.applied, workers: target })
+    })().finally(() => { this.#reloading = undefined })
+    await this.#reloading
+  }
+
+  #fork (): Worker {
     const worker = cluster.fork()
     this.#streams.set(worker.id, new Map())
     worker.on('message', (msg: FrontendMessage) => { this.#onMessage(worker, msg) })
+    return worker
   }
 
   #onMessage (worker: Worker, msg: FrontendMessage): void {
@@ -119,6 +171,7 @@ export class Supervisor {
         this.#serving.add(worker.id)
         this.#bootFailures = 0
         this.#log.info('front-end ready', { worker: worker.id, pid: worker.process.pid })
+        this.#readyWaiters.get(worker.id)?.()
         if (!this.#listening) {
           this.#listening = true
           this.#log.info('listening', { port: msg.port, host: this.#config.server.host, workers: this.#config.server.workers, shards: this.#config.torrent.shards })
@@ -172,6 +225,11 @@ export class Supervisor {
       void this.#runTask(worker, { type: 'release', infoHash, streamId })
     }
     if (this.#closing !== undefined) return
+    if (this.#retiring.delete(worker.id)) {
+      this.#serving.delete(worker.id)
+      this.#log.info('front-end retired', { worker: worker.id, pid: worker.process.pid })
+      return
+    }
     if (!this.#serving.delete(worker.id) && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
       this.#log.error('front-ends fail before listening; giving up', { failures: this.#bootFailures, code, signal })
       void this.close().finally(() => process.exit(1))

@@ -15,12 +15,10 @@ const config = await new Promise<Config>((resolve) => {
 })
 const log = createLogger(config.logging, 'frontend')
 const engine = new EngineClient(ipc, config)
-const server = createHttpServer(config, engine, log)
+const { server, drain } = createHttpServer(config, engine, log)
 
 process.on('message', (msg: SupervisorMessage) => {
-  if (msg.kind !== 'shutdown') return
-  server.close(() => { process.exit(0) })
-  server.closeIdleConnections()
+  if (msg.kind === 'shutdown') void drain().then(() => process.exit(0))
 })
 server.listen({ port: config.server.port, ...(config.server.host !== '' ? { host: config.server.host } : {}) }, () => {
   const address = server.address()

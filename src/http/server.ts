@@ -11,12 +11,25 @@ const HEADERS_TIMEOUT_MS = 10_000
 const REQUEST_TIMEOUT_MS = 30_000
 const KEEP_ALIVE_TIMEOUT_MS = 5_000
 
+export interface FrontendServer {
+  server: http.Server
+  /**
+   * Finishes gracefully: from now on every response closes its connection; idle keep-alive
+   * connections are left to expire (clients drop them before KEEP_ALIVE_TIMEOUT_MS, as the
+   * Keep-Alive header tells them, so none is closed under a request being sent); then the
+   * server stops accepting and resolves once the last response has ended.
+   */
+  drain: () => Promise<void>
+}
+
 /**
  * The public HTTP server of one front-end: routes, one error edge, one log line per request.
  */
-export function createHttpServer (config: Config, engine: EngineClient, log: Logger): http.Server {
+export function createHttpServer (config: Config, engine: EngineClient, log: Logger): FrontendServer {
   const ctx = { config, engine }
+  let draining = false
   const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    if (draining) res.shouldKeepAlive = false
     const started = process.hrtime.bigint()
     let routeName = 'unknown'
     let bytes = 0
@@ -49,7 +62,15 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     })()
   })
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
-  return server
+  let drained: Promise<void> | undefined
+  const drain = async (): Promise<void> => {
+    draining = true
+    drained ??= new Promise<void>((resolve) => {
+      setTimeout(() => { server.close(() => { resolve() }) }, KEEP_ALIVE_TIMEOUT_MS + 1000)
+    })
+    await drained
+  }
+  return { server, drain }
 }
 
 function isClientGone (err: unknown): boolean {

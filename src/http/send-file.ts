@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import { TodError } from '../errors.js'
 import type { FileInfo, ReadResult } from '../protocol.js'
 import type { EngineClient } from './engine-client.js'
@@ -80,7 +79,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
       next = spanEnd < end ? read(spanEnd + 1) : null
       next?.catch(() => {}) // awaited on the next turn; a rejection now must not go unhandled
       if (!res.headersSent) res.writeHead(status, headers)
-      await pipeline(fs.createReadStream(span.diskPath, { start: pos, end: spanEnd, highWaterMark: opts.bufferSize }), res, { end: false })
+      await writeSpan(res, span.diskPath, pos, spanEnd, opts.bufferSize)
       sent += spanEnd - pos + 1
       pos = spanEnd + 1
     }
@@ -90,6 +89,43 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
     // Finished, failed or the client went away: the window is not needed any more.
     engine.run({ type: 'release', infoHash, streamId }).catch(() => {})
   }
+}
+
+/**
+ * Copies [start, end] of a file into the response with backpressure. Written out rather than
+ * with stream.pipeline(..., { end: false }), which left listeners on the response for every
+ * span (MaxListenersExceededWarning after ten spans of one response).
+ */
+async function writeSpan (res: ServerResponse, file: string, start: number, end: number, highWaterMark: number): Promise<void> {
+  const rs = fs.createReadStream(file, { start, end, highWaterMark })
+  try {
+    for await (const chunk of rs as AsyncIterable<Buffer>) {
+      if (res.destroyed) throw clientGone()
+      if (!res.write(chunk)) await drained(res)
+    }
+  } finally {
+    rs.destroy()
+  }
+}
+
+/** Resolves on 'drain', rejects if the client goes away first. */
+async function drained (res: ServerResponse): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      res.off('drain', onDrain)
+      res.off('close', onClose)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    const onDrain = (): void => { done() }
+    const onClose = (): void => { done(clientGone()) }
+    res.on('drain', onDrain)
+    res.on('close', onClose)
+  })
+}
+
+function clientGone (): Error {
+  return Object.assign(new Error('the client went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })
 }
 
 /** If-Match / If-None-Match list against our ETag (strong or weak comparison). */

@@ -21,6 +21,11 @@ const HEALTH_PING_MS = 2_000
 /** Front-ends that die before listening, in a row, before the daemon gives up (bad port...). */
 const MAX_BOOT_FAILURES = 3
 /**
+ * Front-end crashes within CRASH_WINDOW_MS after which the daemon exits non-zero, so systemd's
+ * restart policy (with its start limit) takes over instead of a crash loop in here.
+ */
+const MAX_CRASHES = 5
+/**
  * How long shutdown waits for the front-ends to finish their responses before killing them
  * (they first keep serving ~6 s while keep-alive connections expire; see src/http/server.ts).
  * Below the unit's TimeoutStopSec.
@@ -238,6 +243,11 @@ export class Supervisor {
     const now = Date.now()
     this.#crashes.push(now)
     while (this.#crashes.length > 0 && (this.#crashes[0] as number) < now - CRASH_WINDOW_MS) this.#crashes.shift()
+    if (this.#crashes.length > MAX_CRASHES) {
+      this.#log.error('front-ends keep crashing; exiting for the service manager to restart', { crashes: this.#crashes.length, windowMs: CRASH_WINDOW_MS })
+      void this.close().finally(() => process.exit(1))
+      return
+    }
     // The first re-fork is immediate so one crash never leaves the port without a listener
     // for long; repeated crashes back off.
     const delay = this.#crashes.length <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (this.#crashes.length - 1))

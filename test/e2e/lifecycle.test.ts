@@ -101,3 +101,19 @@ t.test('SIGTERM during a download lets it finish; exit code 0', async (t) => {
   t.ok((await body).equals(bytes), 'the download finished byte-identical after SIGTERM')
   t.equal(await code, 0)
 })
+
+t.test('front-ends that keep crashing: the daemon exits non-zero for systemd to take over', async (t) => {
+  const d = await startDaemon({ workers: 1 })
+  const exited = new Promise<number | null>((resolve) => { d.proc.once('exit', (code) => resolve(code)) })
+  let kills = 0
+  for (let i = 0; i < 6 && d.proc.exitCode === null; i++) {
+    const ready = d.logs.filter((l) => l.message === 'front-end ready')
+    const pid = Number(ready[ready.length - 1]?.pid)
+    process.kill(pid, 'SIGKILL')
+    kills++
+    if (i < 5) await d.waitForLog(() => d.logs.filter((l) => l.message === 'front-end ready').length > ready.length, 20_000).catch(() => {})
+  }
+  t.equal(await exited, 1, `exit code 1 after ${kills} crashes within a minute`)
+  t.ok(d.logs.some((l) => l.message === 'front-ends keep crashing; exiting for the service manager to restart'))
+  await d.stop()
+})

@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { waitFor } from '../helpers/async.js'
 import { startDaemon } from '../helpers/daemon.js'
 import type { Daemon } from '../helpers/daemon.js'
 import { makeRandomFile } from '../helpers/media.js'
@@ -40,13 +41,6 @@ const source = (s: Seeder): Buffer => fs.readFileSync(path.join(work, s.files[0]
 async function streamAll (d: Daemon, s: Seeder): Promise<Buffer> {
   return Buffer.from(await (await fetch(`${d.base}/stream?magnet=${encodeURIComponent(s.magnet)}`)).arrayBuffer())
 }
-async function until (what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 t.test('three torrents through a quota smaller than two', async (t) => {
   const d = await startDaemon({ env: { TOD_P2M_TORRENT_MAX_DISK_USAGE: String(QUOTA), TOD_P2M_TORRENT_CLEANUP_INTERVAL: '1' } })
@@ -56,7 +50,7 @@ t.test('three torrents through a quota smaller than two', async (t) => {
   t.ok((await streamAll(d, A)).equals(source(A)), 'A streamed')
   t.ok(dataBytes(d.dir) <= QUOTA, 'A alone is within the quota')
   t.ok((await streamAll(d, B)).equals(source(B)), 'B streamed')
-  await until('A evicted (least recently streamed)', () => !present(A))
+  await waitFor(() => !present(A), { what: 'A evicted (least recently streamed)', timeoutMs: 15_000 })
   t.ok(present(B), 'B, streamed last, is kept')
   t.ok(dataBytes(d.dir) <= QUOTA, `within the quota after the reap: ${dataBytes(d.dir)} bytes`)
 
@@ -73,16 +67,16 @@ t.test('three torrents through a quota smaller than two', async (t) => {
   t.ok(Buffer.concat(chunks).equals(source(C)), 'C read correct bytes while reaps ran')
   t.ok(maxOver <= 0, `never over the quota by more than the streamed torrent (worst ${maxOver} bytes)`)
   t.ok(d.logs.some((l) => l.message === 'reaper evicted'), 'the reaper ran and evicted')
-  await until('B evicted once C pushed the total over', () => !present(B))
+  await waitFor(() => !present(B), { what: 'B evicted once C pushed the total over', timeoutMs: 15_000 })
   t.ok(present(C), 'the streamed torrent was never evicted')
-  await until('within the quota once C is idle too', () => dataBytes(d.dir) <= QUOTA)
+  await waitFor(() => dataBytes(d.dir) <= QUOTA, { what: 'within the quota once C is idle too', timeoutMs: 15_000 })
 })
 
 t.test('quota 0: every torrent not being streamed is cleared (the original rsd behaviour)', async (t) => {
   const d = await startDaemon({ env: { TOD_P2M_TORRENT_MAX_DISK_USAGE: '0', TOD_P2M_TORRENT_CLEANUP_INTERVAL: '1' } })
   t.teardown(async () => { await d.stop() })
   t.ok((await streamAll(d, A)).equals(source(A)))
-  await until('the data folder emptied', () => !fs.existsSync(path.join(d.dir, A.infoHash)))
+  await waitFor(() => !fs.existsSync(path.join(d.dir, A.infoHash)), { what: 'the data folder emptied', timeoutMs: 15_000 })
   t.equal(dataBytes(d.dir), 0)
 })
 

@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { waitFor } from '../helpers/async.js'
 import { startDaemon } from '../helpers/daemon.js'
 import type { LogLine } from '../helpers/daemon.js'
 import { makeRandomFile } from '../helpers/media.js'
@@ -30,16 +31,9 @@ const health = async (): Promise<Health> => await (await fetch(`${daemon.base}/h
 const frontendPids = (): Set<number> => new Set(daemon.logs.filter((l) => l.message === 'front-end ready').map((l) => Number(l.pid)))
 const since = (n: number) => (pred: (l: LogLine) => boolean) => (l: LogLine) => daemon.logs.indexOf(l) >= n && pred(l)
 
-async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 t.test('kill -9 of a front-end: requests keep succeeding and a new one appears', async (t) => {
-  await until('both front-ends ready', async () => frontendPids().size === 2)
+  await waitFor(async () => frontendPids().size === 2, { what: 'both front-ends ready', timeoutMs: 20_000 })
   const before = frontendPids()
   const victim = [...before][0] as number
   const mark = daemon.logs.length
@@ -89,7 +83,7 @@ t.test('a client that disconnects mid-stream releases its window; the daemon car
   const streams = async (): Promise<number> => (await health()).shards.reduce((n, s) => n + (s.streams ?? 0), 0)
   t.equal(await streams(), 1, 'one open stream window while reading')
   ac.abort()
-  await until('the window to be released', async () => await streams() === 0)
+  await waitFor(async () => await streams() === 0, { what: 'the window to be released', timeoutMs: 20_000 })
   t.pass('window released after the disconnect')
   const again = await fetch(`${daemon.base}/stream/${slow.infoHash}/0`, { headers: { Range: 'bytes=0-65535' } })
   t.equal(again.status, 206)

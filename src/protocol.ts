@@ -58,7 +58,7 @@ export interface CrashTask { type: 'crash', shard: number }
 
 export type EngineTask = AddTask | InfoTask | ListTask | DeleteTask | UsageTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | CrashTask
 
-export interface FileResult { torrent: TorrentInfo, file: FileInfo }
+export interface FileResult { file: FileInfo }
 
 /** A file in the torrent document. */
 export interface FileStatus extends FileInfo {

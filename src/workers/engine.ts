@@ -174,7 +174,7 @@ export class Engine {
     }
     entry.meta.lastAccess = Date.now()
     if (!task.wait) return { created, torrent: entry.torrent.ready ? describe(entry.torrent) : null }
-    await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
+    await this.#whenReady(entry)
     return { created, torrent: describe(entry.torrent) }
   }
 
@@ -270,7 +270,7 @@ export class Engine {
     const { torrent } = entry
     const file = torrent.files[fileId]
     if (file === undefined) throw new TodError('TOD_ERR_UNKNOWN_FILE')
-    return { torrent: describe(torrent), file: describeFile(file, fileId) }
+    return { file: describeFile(file, fileId) }
   }
 
   /**
@@ -285,7 +285,6 @@ export class Engine {
     const file = torrent.files[fileId]
     const diskPath = entry.diskPaths[fileId]
     if (file === undefined || diskPath === undefined) throw new TodError('TOD_ERR_UNKNOWN_FILE')
-    entry.meta.lastAccess = Date.now()
     if (offset >= file.length) return { diskPath, size: file.length, available: 0 }
 
     const pieceLength = torrent.pieceLength
@@ -443,7 +442,7 @@ export class Engine {
   async #known (infoHash: string): Promise<Entry> {
     const entry = this.#entries.get(infoHash) ?? (this.#dormant.has(infoHash) ? await this.#wake(infoHash) : undefined)
     if (entry === undefined) throw new TodError('TOD_ERR_UNKNOWN_TORRENT')
-    await this.#whenReady(entry, this.#config.torrent.metadata_timeout_ms, 'TOD_ERR_METADATA_TIMEOUT')
+    await this.#whenReady(entry)
     entry.meta.lastAccess = Date.now()
     return entry
   }
@@ -489,11 +488,12 @@ export class Engine {
     }
   }
 
-  async #whenReady (entry: Entry, ms: number, code: 'TOD_ERR_METADATA_TIMEOUT'): Promise<void> {
+  /** Waits for the torrent's metadata and store, up to torrent.metadata_timeout_ms (504). */
+  async #whenReady (entry: Entry): Promise<void> {
     if (entry.torrent.ready) return
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new TodError(code)) }, ms)
+      timer = setTimeout(() => { reject(new TodError('TOD_ERR_METADATA_TIMEOUT')) }, this.#config.torrent.metadata_timeout_ms)
     })
     try {
       await Promise.race([entry.ready, timeout])

@@ -9,8 +9,11 @@ export const ERRORS = {
   TOD_ERR_BAD_INFOHASH: { status: 400, message: 'the info-hash is not 40 hex or 32 base32 characters' },
   TOD_ERR_BAD_FILE_ID: { status: 400, message: 'the file id is not a non-negative integer' },
   TOD_ERR_BAD_QUERY: { status: 400, message: 'the request is missing or has an invalid parameter' },
+  TOD_ERR_UNAUTHORIZED: { status: 401, message: 'a bearer token or a signed URL is required' },
+  TOD_ERR_FORBIDDEN: { status: 403, message: 'access denied' },
   TOD_ERR_NOT_FOUND: { status: 404, message: 'no such route' },
   TOD_ERR_METHOD: { status: 405, message: 'method not allowed' },
+  TOD_ERR_TIMEOUT: { status: 408, message: 'the request was not received in time' },
   TOD_ERR_UNKNOWN_TORRENT: { status: 404, message: 'the torrent is not known to this server' },
   TOD_ERR_UNKNOWN_FILE: { status: 404, message: 'the torrent has no file with this id' },
   TOD_ERR_NO_PLAYABLE_FILE: { status: 404, message: 'the torrent has no files' },
@@ -21,6 +24,9 @@ export const ERRORS = {
   TOD_ERR_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   TOD_ERR_UNSUPPORTED_MEDIA: { status: 415, message: 'the file is not of this kind' },
   TOD_ERR_RANGE: { status: 416, message: 'the range is not satisfiable' },
+  TOD_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  TOD_ERR_TOO_MANY_TORRENTS: { status: 429, message: 'the torrent limit is reached' },
+  TOD_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
   TOD_ERR_UNSAFE_PATH: { status: 400, message: 'a file path in the torrent escapes its folder' },
   TOD_ERR_NOT_READY: { status: 503, message: 'the engine is not ready' },
   TOD_ERR_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
@@ -36,6 +42,8 @@ export type ErrorCode = keyof typeof ERRORS
 export interface SerializedError {
   code: ErrorCode
   message: string
+  /** The error's response headers (Retry-After ...), when it has any. */
+  headers?: Record<string, string>
 }
 
 /** An error from the catalogue, optionally with a more specific message and a cause. */
@@ -57,14 +65,15 @@ export class TodError extends Error {
 /** Turns anything thrown into a catalogue error; unknown errors become TOD_ERR_INTERNAL. */
 export function toTodError (err: unknown): TodError {
   if (err instanceof TodError) return err
-  if (isSerializedError(err)) return new TodError(err.code, err.message)
+  if (isSerializedError(err)) return new TodError(err.code, err.message, err.headers !== undefined ? { headers: err.headers } : undefined)
   return new TodError('TOD_ERR_INTERNAL', undefined, { cause: err })
 }
 
 /** The form an error takes across a boundary. */
 export function serializeError (err: unknown): SerializedError {
   const e = toTodError(err)
-  return { code: e.code, message: e.code === 'TOD_ERR_INTERNAL' ? describe(err) : e.message }
+  const headers = Object.keys(e.headers).length > 0 ? { headers: { ...e.headers } } : {}
+  return { code: e.code, message: e.code === 'TOD_ERR_INTERNAL' ? describe(err) : e.message, ...headers }
 }
 
 function describe (err: unknown): string {

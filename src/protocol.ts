@@ -53,10 +53,19 @@ export interface ReleaseTask { type: 'release', infoHash: string, streamId: stri
 export interface PingTask { type: 'ping' }
 /** Persist state and destroy the WebTorrent client (shutdown). */
 export interface CloseTask { type: 'close' }
+/**
+ * Set the shard's share of the daemon-wide bandwidth caps (bytes/s, -1 unlimited) and answer
+ * the bytes it has moved so far (the supervisor's balancer, src/daemon/bandwidth.ts).
+ */
+export interface ThrottleTask { type: 'throttle', download: number, upload: number }
 /** Tests only (debug.fault_injection): throw an uncaught exception in the shard thread. */
 export interface CrashTask { type: 'crash', shard: number }
+/** The shard's metrics (src/workers/engine-metrics.ts), for a scrape of GET /metrics. */
+export interface MetricsTask { type: 'metrics' }
+/** A reload changed logging.level: the shard thread's logger follows. */
+export interface LogLevelTask { type: 'log-level', level: Config['logging']['level'] }
 
-export type EngineTask = AddTask | InfoTask | ListTask | DeleteTask | UsageTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | CrashTask
+export type EngineTask = AddTask | InfoTask | ListTask | DeleteTask | UsageTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | ThrottleTask | CrashTask | MetricsTask | LogLevelTask
 
 export interface FileResult { file: FileInfo }
 
@@ -105,6 +114,8 @@ export interface ReadResult {
   /** Verified bytes contiguous from `offset` (0 when the read was cancelled). */
   available: number
 }
+/** Bytes a shard has downloaded and uploaded since it started (all torrents). */
+export interface ThrottleResult { downloaded: number, uploaded: number }
 export interface PingResult { shard: number, torrents: number, streams: number, ready: boolean }
 
 /** Maps each task type to its result, so callers get typed answers. */
@@ -119,8 +130,28 @@ export interface EngineResults {
   release: { released: boolean }
   ping: PingResult
   close: { closed: true }
+  throttle: ThrottleResult
   crash: never
+  metrics: ShardMetrics
+  'log-level': { level: Config['logging']['level'] }
 }
+
+/**
+ * One metric as prom-client's `registry.getMetricsAsJSON()` gives it, the form in which
+ * metrics cross to the supervisor to be merged (prom-client's own typings declare `type` as a
+ * numeric enum; at run time it is this string).
+ */
+export interface MetricJson {
+  name: string
+  help: string
+  type: 'counter' | 'gauge' | 'histogram' | 'summary'
+  aggregator?: string
+  values: Array<{ value: number, labels: Record<string, string | number>, metricName?: string }>
+}
+/** Every metric of one registry (a front-end, a shard thread or the supervisor). */
+export type MetricsSnapshot = MetricJson[]
+/** A shard thread's metrics; the thread id tells a rebuilt thread (whose counters restart) from the old one. */
+export interface ShardMetrics { shard: number, threadId: number, metrics: MetricsSnapshot }
 
 // ---- cluster IPC (front-end <-> supervisor) ------------------------------------------------
 
@@ -128,15 +159,51 @@ export interface EngineResults {
 export type FrontendMessage =
   | { kind: 'hello' }
   | { kind: 'ready', port: number }
-  | { kind: 'engine', id: number, task: EngineTask }
+  /** `client`: who asked (address or IPv6 /64), for the per-client torrent cap on adds. */
+  | { kind: 'engine', id: number, task: EngineTask, client?: string }
+  /** May `client` make one more request (security.requests_per_minute)? Answers an Admission. */
+  | { kind: 'admit', id: number, client: string }
   | { kind: 'health', id: number }
   | { kind: 'list', id: number }
+  /** GET /metrics: the whole daemon's metrics as Prometheus text (answered by a `result`). */
+  | { kind: 'metrics', id: number }
+  /** The answer to a `collect-metrics`: this front-end's metrics. */
+  | { kind: 'metrics-snapshot', id: number, metrics: MetricsSnapshot }
+  /** Sent once by a front-end that finished draining, just before it exits: its final counts. */
+  | { kind: 'metrics-final', metrics: MetricsSnapshot }
 
-export interface HealthReport { ready: boolean, shards: Array<PingResult | { shard: number, error: string }> }
+/** The answer to an `admit`. */
+export interface Admission { allowed: boolean, retryAfterSec: number }
+
+/** Readiness (GET /health): `ready` is every check passing; `checks` says which failed. */
+export interface HealthReport {
+  ready: boolean
+  shards: Array<PingResult | { shard: number, error: string }>
+  checks: ReadinessChecks
+}
+
+/** The conditions of readiness (src/daemon/readiness.ts). */
+export interface ReadinessChecks {
+  /** Every shard thread answered a ping in time and has loaded its torrents. */
+  shards: boolean
+  /** A valid configuration is loaded. */
+  config: boolean
+  /** torrent.dir and torrent.state_dir exist and are writable by the daemon (paths are not shown: the endpoint is public). */
+  disk: Array<{ key: 'torrent.dir' | 'torrent.state_dir', ok: boolean, error?: string }>
+  /** Not shutting down. */
+  running: boolean
+}
 
 /** Supervisor -> front-end. */
 export type SupervisorMessage =
   | { kind: 'result', id: number, ok: true, value: unknown }
   | { kind: 'result', id: number, ok: false, error: SerializedError }
-  | { kind: 'init', config: Config }
+  /**
+   * The handshake: the configuration, and the key that signs stream URLs (generated when not
+   * configured); `slot` is a small number naming this front-end in per-process metrics, reused
+   * once it exits.
+   */
+  | { kind: 'init', config: Config, urlKey: string, slot: number }
+  /** Answer with a `metrics-snapshot` of the same id. */
+  | { kind: 'collect-metrics', id: number }
   | { kind: 'shutdown' }

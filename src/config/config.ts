@@ -13,6 +13,10 @@ export interface Config {
     readonly workers: number
     readonly trust_proxy: readonly string[]
     readonly max_torrent_upload_bytes: number
+    readonly max_connections: number
+    readonly max_header_bytes: number
+    readonly header_timeout_ms: number
+    readonly write_idle_timeout_ms: number
   }
   readonly logging: { readonly level: 'error' | 'warn' | 'info' | 'debug', readonly format: 'json' | 'text' }
   readonly torrent: {
@@ -34,7 +38,17 @@ export interface Config {
     readonly nat_traversal: boolean
   }
   readonly streaming: { readonly readahead_bytes: number, readonly buffer_size: number }
-  readonly security: { readonly allow_private_networks: boolean }
+  readonly security: {
+    readonly allow_private_networks: boolean
+    readonly api_tokens: readonly string[]
+    readonly url_signing_key: string
+    readonly signed_url_ttl: number
+    readonly enable_cors: boolean
+    readonly allowed_origins: readonly string[]
+    readonly requests_per_minute: number
+    readonly max_torrents: number
+    readonly max_torrents_per_ip: number
+  }
   readonly debug: { readonly fault_injection: boolean }
   /** The file the settings came from, if any. */
   readonly source: string | null
@@ -121,6 +135,20 @@ function resolve (raw: Omit<Config, 'source'>, source: string | null): Config {
     source
   }
   return deepFreeze(config)
+}
+
+/** The configuration with its secrets (keys marked `sensitive` in the schema) masked, for printing. */
+export function redacted (config: Config): Config {
+  const copy = JSON.parse(JSON.stringify(config)) as Record<string, Record<string, unknown>>
+  for (const [section, keys] of Object.entries(schema)) {
+    for (const [name, spec] of Object.entries(keys as Record<string, { sensitive?: boolean }>)) {
+      const target = copy[section]
+      if (spec.sensitive !== true || target === undefined) continue
+      const v = target[name]
+      target[name] = Array.isArray(v) ? v.map(() => '[redacted]') : v === '' ? '' : '[redacted]'
+    }
+  }
+  return copy as unknown as Config
 }
 
 /** Freezes an object and everything in it. */

@@ -12,9 +12,25 @@ export const LIVE_KEYS: ReadonlySet<string> = new Set([
   'server.workers',
   'server.trust_proxy',
   'server.max_torrent_upload_bytes',
+  // New front-ends are forked on reload: their HTTP settings and access rules are new.
+  'server.max_connections',
+  'server.max_header_bytes',
+  'server.header_timeout_ms',
+  'server.write_idle_timeout_ms',
   'torrent.cache_size',
   'torrent.max_disk_usage',
-  'streaming.buffer_size'
+  // The supervisor's bandwidth balancer hands the new caps out within a second.
+  'torrent.download_rate_limit',
+  'torrent.upload_rate_limit',
+  'streaming.buffer_size',
+  'security.api_tokens',
+  'security.url_signing_key',
+  'security.signed_url_ttl',
+  'security.enable_cors',
+  'security.allowed_origins',
+  'security.requests_per_minute',
+  'security.max_torrents',
+  'security.max_torrents_per_ip'
 ])
 
 export interface ReloadPlan {

@@ -11,8 +11,12 @@ export const schema = {
     port: { doc: 'TCP port the HTTP front-ends listen on (0 picks a free port).', format: 'port', default: 8080, env: 'TOD_P2M_SERVER_PORT' },
     host: { doc: 'Address to listen on; empty means every interface (IPv6 and IPv4 where available).', format: String, default: '', env: 'TOD_P2M_SERVER_HOST' },
     workers: { doc: 'Number of HTTP front-end processes; 0 means one per CPU.', format: 'nat', default: 0, env: 'TOD_P2M_SERVER_WORKERS' },
-    trust_proxy: { doc: 'Addresses of reverse proxies whose X-Forwarded-Proto/-Host/-For headers are believed (for absolute URLs in playlists and documents).', format: Array, default: [] as string[], env: 'TOD_P2M_SERVER_TRUST_PROXY' },
-    max_torrent_upload_bytes: { doc: 'Largest .torrent file or request body POST /torrents accepts (413 above).', format: 'nat', default: 4 * 1024 * 1024, env: 'TOD_P2M_SERVER_MAX_TORRENT_UPLOAD_BYTES' }
+    trust_proxy: { doc: 'Addresses of reverse proxies whose X-Forwarded-Proto/-Host/-For headers are believed (absolute URLs in playlists and documents; the client address that per-client limits count).', format: Array, default: [] as string[], env: 'TOD_P2M_SERVER_TRUST_PROXY' },
+    max_torrent_upload_bytes: { doc: 'Largest .torrent file or request body POST /torrents accepts (413 above).', format: 'nat', default: 4 * 1024 * 1024, env: 'TOD_P2M_SERVER_MAX_TORRENT_UPLOAD_BYTES' },
+    max_connections: { doc: 'Most open HTTP connections for the whole daemon, split evenly between front-ends; connections beyond it are closed at once.', format: 'nat', default: 4096, env: 'TOD_P2M_SERVER_MAX_CONNECTIONS' },
+    max_header_bytes: { doc: 'Largest request line plus headers (431 above). Magnets in a query string count towards it.', format: 'nat', default: 16 * 1024, env: 'TOD_P2M_SERVER_MAX_HEADER_BYTES' },
+    header_timeout_ms: { doc: 'Time a client has to send its complete request headers (408 after; slowloris).', format: 'nat', default: 5000, env: 'TOD_P2M_SERVER_HEADER_TIMEOUT_MS' },
+    write_idle_timeout_ms: { doc: 'A response whose client takes nothing for this long is closed (clients that stop reading). Players reconnect with a range when resumed.', format: 'nat', default: 60000, env: 'TOD_P2M_SERVER_WRITE_IDLE_TIMEOUT_MS' }
   },
   logging: {
     level: { doc: 'Lowest level logged.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'TOD_P2M_LOGGING_LEVEL' },
@@ -24,8 +28,8 @@ export const schema = {
     shards: { doc: 'Number of engine threads (one WebTorrent client each); 0 means one per CPU.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_SHARDS' },
     port: { doc: 'First BitTorrent listen port; shard i listens on port+i. 0 picks free ports.', format: 'port', default: 0, env: 'TOD_P2M_TORRENT_PORT' },
     max_connections: { doc: 'Most peer connections per engine thread.', format: 'nat', default: 55, env: 'TOD_P2M_TORRENT_MAX_CONNECTIONS' },
-    download_rate_limit: { doc: 'Download cap in bytes per second for the whole daemon, split evenly between shards; 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_DOWNLOAD_RATE_LIMIT' },
-    upload_rate_limit: { doc: 'Upload cap in bytes per second for the whole daemon, split evenly between shards; 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_UPLOAD_RATE_LIMIT' },
+    download_rate_limit: { doc: 'Download cap in bytes per second for the whole daemon, shared between shards by their demand (rebalanced every second); 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_DOWNLOAD_RATE_LIMIT' },
+    upload_rate_limit: { doc: 'Upload cap in bytes per second for the whole daemon, shared between shards by their demand (rebalanced every second); 0 is unlimited.', format: 'nat', default: 0, env: 'TOD_P2M_TORRENT_UPLOAD_RATE_LIMIT' },
     metadata_timeout_ms: { doc: 'How long a request waits for a new torrent\'s metadata before answering 504.', format: 'nat', default: 30000, env: 'TOD_P2M_TORRENT_METADATA_TIMEOUT_MS' },
     cache_size: { doc: 'Most torrents kept; the reaper removes the least recently streamed idle ones beyond this.', format: 'nat', default: 100, env: 'TOD_P2M_TORRENT_CACHE_SIZE' },
     max_disk_usage: { doc: 'Disk quota in bytes for all torrent data; the reaper removes least recently streamed idle torrents above it. 0 clears every torrent not being streamed; -1 is unlimited.', format: 'int', default: 10 * 1024 * 1024 * 1024, env: 'TOD_P2M_TORRENT_MAX_DISK_USAGE' },
@@ -41,7 +45,15 @@ export const schema = {
     buffer_size: { doc: 'Chunk size in bytes of reads from disk into a response.', format: 'nat', default: 256 * 1024, env: 'TOD_P2M_STREAMING_BUFFER_SIZE' }
   },
   security: {
-    allow_private_networks: { doc: 'Let torrents reach trackers, web seeds, sources and peers on loopback, private, link-local and other non-public addresses (LAN use, tests). Off: such targets are dropped before WebTorrent sees them.', format: Boolean, default: false, env: 'TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS' }
+    allow_private_networks: { doc: 'Let torrents reach trackers, web seeds, sources and peers on loopback, private, link-local and other non-public addresses (LAN use, tests). Off: such targets are dropped before WebTorrent sees them.', format: Boolean, default: false, env: 'TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS' },
+    api_tokens: { doc: 'Bearer tokens (Authorization: Bearer TOKEN). When any is set, every route but /health needs one, or a signed URL for streams and playlists. Empty: open.', format: Array, default: [] as string[], env: 'TOD_P2M_SECURITY_API_TOKENS', sensitive: true },
+    url_signing_key: { doc: 'HMAC key of signed stream URLs (?exp=&sig=). Empty: a random key per start (URLs handed out die with a restart).', format: String, default: '', env: 'TOD_P2M_SECURITY_URL_SIGNING_KEY', sensitive: true },
+    signed_url_ttl: { doc: 'Seconds a signed URL handed out by the API stays valid.', format: 'nat', default: 6 * 3600, env: 'TOD_P2M_SECURITY_SIGNED_URL_TTL' },
+    enable_cors: { doc: 'Answer CORS preflights and send Access-Control-Allow-Origin for security.allowed_origins.', format: Boolean, default: false, env: 'TOD_P2M_SECURITY_ENABLE_CORS' },
+    allowed_origins: { doc: 'Origins allowed by CORS (e.g. https://app.example); "*" allows any origin (never with credentials).', format: Array, default: [] as string[], env: 'TOD_P2M_SECURITY_ALLOWED_ORIGINS' },
+    requests_per_minute: { doc: 'Requests per client IP per minute, counted across all front-ends (429 with Retry-After above); 0 is unlimited. /health is not counted.', format: 'nat', default: 1200, env: 'TOD_P2M_SECURITY_REQUESTS_PER_MINUTE' },
+    max_torrents: { doc: 'Most torrents the daemon holds; adding more answers 429. 0 is unlimited.', format: 'nat', default: 500, env: 'TOD_P2M_SECURITY_MAX_TORRENTS' },
+    max_torrents_per_ip: { doc: 'Most torrents one client IP may have added that are still held; more answers 429. 0 is unlimited.', format: 'nat', default: 20, env: 'TOD_P2M_SECURITY_MAX_TORRENTS_PER_IP' }
   },
   debug: {
     fault_injection: { doc: 'Accept the engine task that crashes a shard thread (tests only; never in production).', format: Boolean, default: false, env: 'TOD_P2M_DEBUG_FAULT_INJECTION' }

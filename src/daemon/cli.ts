@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import yargs from 'yargs'
 import type { Argv } from 'yargs'
-import { ConfigError, describeSchema, loadConfig, schemaMarkdown } from '../config/config.js'
+import { ConfigError, describeSchema, loadConfig, redacted, schemaMarkdown } from '../config/config.js'
 import type { Config } from '../config/config.js'
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string }
@@ -47,7 +47,7 @@ export function buildCli (argv: string[], commands: Commands): Argv {
         return
       }
       const config = load(args)
-      process.stdout.write(args.print === true ? JSON.stringify(config, null, 2) + '\n' : `configuration OK${config.source !== null ? ` (${config.source})` : ''}\n`)
+      process.stdout.write(args.print === true ? JSON.stringify(redacted(config), null, 2) + '\n' : `configuration OK${config.source !== null ? ` (${config.source})` : ''}\n`)
     })
     .strict()
     .help()

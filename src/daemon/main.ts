@@ -3,6 +3,7 @@
 import { hideBin } from 'yargs/helpers'
 import { createLogger } from '../log.js'
 import { runCli } from './cli.js'
+import { startPm2, underPm2 } from './pm2.js'
 import { reapOnce } from './reap-once.js'
 import { Supervisor } from './supervisor.js'
 
@@ -37,6 +38,7 @@ await runCli(hideBin(process.argv), {
       supervisor.reload(next).catch((err: unknown) => { log.error('reload failed', { err: String(err) }) })
     })
     await supervisor.start()
+    if (underPm2(process.env)) await startPm2({ summary: async () => await supervisor.metrics.summary(), reap: async () => await supervisor.reaper.run() }, log)
   },
   reap: async (config) => { process.exitCode = await reapOnce(config, createLogger(config.logging, 'reap')) }
 })

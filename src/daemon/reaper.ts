@@ -56,6 +56,8 @@ export class Reaper {
   #stopped = false
   runs = 0
   evictions = 0
+  /** The last pass (for metrics: disk use as of then). */
+  lastPass: { at: number, torrents: number, bytes: number } | null = null
 
   constructor (engine: ReaperEngine, limits: ReapLimits, intervalSeconds: number, log: Logger) {
     this.#engine = engine
@@ -115,12 +117,18 @@ export class Reaper {
     const usage = await this.#engine.usage()
     const plan = planEvictions(usage, this.#limits)
     const evicted: string[] = []
+    const byHash = new Map(usage.map((t) => [t.infoHash, t]))
     for (const infoHash of plan) {
-      if (await this.#engine.evict(infoHash)) evicted.push(infoHash)
+      if (!await this.#engine.evict(infoHash)) continue
+      evicted.push(infoHash)
+      const t = byHash.get(infoHash)
+      this.#log.info('torrent evicted', { infoHash, bytes: t?.bytes, lastAccess: t?.lastAccess })
     }
     this.runs++
     this.evictions += evicted.length
     const bytes = usage.reduce((sum, t) => sum + t.bytes, 0)
+    const freed = evicted.reduce((sum, ih) => sum + (byHash.get(ih)?.bytes ?? 0), 0)
+    this.lastPass = { at: Date.now(), torrents: usage.length - evicted.length, bytes: bytes - freed }
     const report = { torrents: usage.length, bytes, evicted, ms: Date.now() - started }
     if (evicted.length > 0) this.#log.info('reaper evicted', { ...report, maxBytes: this.#limits.maxBytes, maxTorrents: this.#limits.maxTorrents })
     else this.#log.debug('reaper pass', report)

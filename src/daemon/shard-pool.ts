@@ -14,6 +14,9 @@ const REBUILD_MAX_MS = 10_000
 /** How long a task waits for a shard that is being rebuilt before answering 503. */
 const WAIT_FOR_REBUILD_MS = 15_000
 
+/** Told how long each task took on the thread (metrics). */
+export type TaskObserver = (task: EngineTask['type'], seconds: number, ok: boolean) => void
+
 /**
  * One shard: a Piscina pool of exactly one stateful thread running one WebTorrent client.
  * When the thread dies (an uncaught exception, or a failure while starting, after which
@@ -32,11 +35,22 @@ export class Shard {
   #markUp: () => void = () => {}
   /** Times this shard was rebuilt after its thread died. */
   restarts = 0
+  readonly #observe: TaskObserver | undefined
+  /** logging.level as last reloaded; a rebuilt thread starts with it. */
+  #logLevel: Config['logging']['level']
 
-  constructor (index: number, config: Config, log: Logger) {
+  constructor (index: number, config: Config, log: Logger, observe?: TaskObserver) {
     this.index = index
     this.#config = config
     this.#log = log
+    this.#observe = observe
+    this.#logLevel = config.logging.level
+  }
+
+  /** A reload changed logging.level: the running thread and any rebuilt one use it. */
+  async setLogLevel (level: Config['logging']['level']): Promise<void> {
+    this.#logLevel = level
+    if (this.#pool !== null) await this.run({ type: 'log-level', level })
   }
 
   /** Starts the thread and waits until it has reloaded its torrents. */
@@ -52,12 +66,18 @@ export class Shard {
     await Promise.race([this.#up, new Promise((resolve) => setTimeout(resolve, WAIT_FOR_REBUILD_MS).unref())])
     const pool = this.#pool
     if (pool === null) return { ok: false, error: { code: 'TOD_ERR_NOT_READY', message: `shard ${this.index} is restarting` } }
+    const started = process.hrtime.bigint()
+    let ok = false
     try {
-      return await pool.run(task) as TaskOutcome
+      const out = await pool.run(task) as TaskOutcome
+      ok = out.ok
+      return out
     } catch (err) {
       // The thread died under this task (Piscina rejects its in-flight tasks).
       const e = new TodError('TOD_ERR_ENGINE', `shard ${this.index} failed: ${(err as Error).message}`)
       return { ok: false, error: { code: e.code, message: e.message } }
+    } finally {
+      this.#observe?.(task.type, Number(process.hrtime.bigint() - started) / 1e9, ok)
     }
   }
 
@@ -78,7 +98,8 @@ export class Shard {
     if (this.#closed) return
     const pool = this.#pool
     if (pool !== null) {
-      await Promise.race([pool.run({ type: 'close' } satisfies EngineTask), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(() => {})
+      // unref: a thread that closes at once must not leave this timer holding the process (`tod-p2m reap` waited 5 s to exit).
+      await Promise.race([pool.run({ type: 'close' } satisfies EngineTask), new Promise((resolve) => setTimeout(resolve, 5000).unref())]).catch(() => {})
     }
     this.#closed = true
     this.#pool = null
@@ -90,7 +111,7 @@ export class Shard {
     const generation = ++this.#generation
     const pool = new Piscina({
       filename: SHARD_ENTRY,
-      workerData: { config: this.#config, shard: this.index },
+      workerData: { config: this.#logLevel === this.#config.logging.level ? this.#config : { ...this.#config, logging: { ...this.#config.logging, level: this.#logLevel } }, shard: this.index },
       minThreads: 1,
       maxThreads: 1,
       // With the default atomics an idle thread sits in Atomics.wait and its sockets and

@@ -1,16 +1,23 @@
 import cluster from 'node:cluster'
 import type { Worker } from 'node:cluster'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/config.js'
 import { shardOf } from '../infohash.js'
 import type { Logger } from '../log.js'
-import type { EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary, TorrentUsage } from '../protocol.js'
+import { serializeError } from '../errors.js'
+import type { EngineTask, FrontendMessage, HealthReport, SupervisorMessage, ThrottleResult, TorrentSummary, TorrentUsage } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
+import { BandwidthBalancer } from './bandwidth.js'
+import { RequestLimiter } from './request-limiter.js'
+import { TorrentLedger } from './torrent-ledger.js'
 import { pidFile } from './pid-file.js'
 import { planReload } from '../config/reload.js'
 import { Reaper } from './reaper.js'
 import { Shard } from './shard-pool.js'
+import { MetricsHub } from '../metrics/hub.js'
+import { readiness } from './readiness.js'
 
 const FRONTEND_ENTRY = fileURLToPath(new URL('../http/frontend.js', import.meta.url))
 const RESPAWN_BASE_MS = 100
@@ -56,16 +63,46 @@ export class Supervisor {
   #listening = false
   #closing: Promise<void> | undefined
   readonly reaper: Reaper
+  /** GET /metrics across every process and thread (src/metrics/hub.ts). */
+  readonly metrics: MetricsHub
+  readonly #limiter: RequestLimiter
+  readonly #ledger: TorrentLedger
+  readonly #bandwidth: BandwidthBalancer
+  /** Signs stream URLs; random per start unless security.url_signing_key is set. */
+  #urlKey: string
   frontendRestarts = 0
 
   constructor (config: Config, log: Logger) {
     this.#config = config
     this.#log = log
-    this.#shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log))
+    this.metrics = new MetricsHub({
+      shards: () => this.#shards,
+      reaper: () => this.reaper,
+      frontendRestarts: () => this.frontendRestarts,
+      quotaBytes: () => this.#config.torrent.max_disk_usage
+    }, log)
+    this.#shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log, this.metrics.observeTask))
     this.reaper = new Reaper({
-      usage: async () => (await this.#everyShard<TorrentUsage[]>({ type: 'usage' })).flat(),
-      evict: async (infoHash) => (await this.#shardFor(infoHash).run({ type: 'delete', infoHash })).ok
+      usage: async () => {
+        const usage = (await this.#everyShard<TorrentUsage[]>({ type: 'usage' })).flat()
+        this.#ledger.sync(usage.map((u) => u.infoHash))
+        return usage
+      },
+      evict: async (infoHash) => {
+        const ok = (await this.#shardFor(infoHash).run({ type: 'delete', infoHash })).ok
+        if (ok) this.#ledger.forget(infoHash)
+        return ok
+      }
     }, { maxTorrents: config.torrent.cache_size, maxBytes: config.torrent.max_disk_usage }, config.torrent.cleanup_interval, log)
+    this.#limiter = new RequestLimiter(config.security.requests_per_minute)
+    this.#ledger = new TorrentLedger(torrentCaps(config))
+    this.#bandwidth = new BandwidthBalancer(this.#shards.map((s) => ({
+      throttle: async (download: number, upload: number) => {
+        const out = await s.run({ type: 'throttle', download, upload })
+        return out.ok ? out.value as ThrottleResult : null
+      }
+    })), bandwidthCaps(config))
+    this.#urlKey = config.security.url_signing_key !== '' ? config.security.url_signing_key : crypto.randomBytes(32).toString('base64url')
   }
 
   /** Starts the shards only (for one-off commands such as `tod-p2m reap`). */
@@ -89,7 +126,9 @@ export class Supervisor {
     await this.startEngine()
     fs.writeFileSync(pidFile(this.#config), String(process.pid))
     this.#ownsPidFile = true
+    this.#ledger.sync((await this.#everyShard<TorrentSummary[]>({ type: 'list' })).flat().map((t) => t.infoHash))
     this.reaper.start()
+    this.#bandwidth.start()
     // Each front-end accepts from the shared listening socket itself (SCHED_NONE). With
     // round-robin the primary accepts and hands sockets over, and a connection handed to a
     // front-end that was just killed hung until the client's timeout; it also kept the primary
@@ -105,6 +144,7 @@ export class Supervisor {
     this.#closing ??= (async () => {
       this.#log.info('shutting down')
       this.reaper.stop()
+      this.#bandwidth.stop()
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
       const exited = Promise.all(workers.map(async (w) => await new Promise((resolve) => { w.once('exit', resolve) })))
       for (const w of workers) send(w, { kind: 'shutdown' })
@@ -130,7 +170,12 @@ export class Supervisor {
       const plan = planReload(this.#config, next)
       this.#config = plan.config
       this.#log.level = plan.config.logging.level
+      for (const s of this.#shards) void s.setLogLevel(plan.config.logging.level)
       this.reaper.setLimits({ maxTorrents: plan.config.torrent.cache_size, maxBytes: plan.config.torrent.max_disk_usage })
+      this.#limiter.setLimit(plan.config.security.requests_per_minute)
+      this.#ledger.setCaps(torrentCaps(plan.config))
+      this.#bandwidth.setCaps(bandwidthCaps(plan.config))
+      if (plan.config.security.url_signing_key !== '') this.#urlKey = plan.config.security.url_signing_key
       if (plan.needsRestart.length > 0) this.#log.warn('reload: these settings need a restart; keeping the old values', { keys: plan.needsRestart })
       const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !this.#retiring.has(w.id))
       const target = plan.config.server.workers
@@ -170,7 +215,7 @@ export class Supervisor {
     switch (msg.kind) {
       case 'hello':
         // The front-end listens for messages now: hand it the config (the ready handshake).
-        send(worker, { kind: 'init', config: this.#config })
+        send(worker, { kind: 'init', config: this.#config, urlKey: this.#urlKey, slot: this.metrics.attach(worker) })
         return
       case 'ready':
         this.#serving.add(worker.id)
@@ -182,8 +227,11 @@ export class Supervisor {
           this.#log.info('listening', { port: msg.port, host: this.#config.server.host, workers: this.#config.server.workers, shards: this.#config.torrent.shards })
         }
         return
+      case 'admit':
+        void this.#limiter.admit(msg.client).then((value) => { send(worker, { kind: 'result', id: msg.id, ok: true, value }) })
+        return
       case 'engine':
-        void this.#runTask(worker, msg.task).then((out) => {
+        void this.#runTask(worker, msg.task, msg.client).then((out) => {
           send(worker, out.ok ? { kind: 'result', id: msg.id, ok: true, value: out.value } : { kind: 'result', id: msg.id, ok: false, error: out.error })
         })
         return
@@ -195,10 +243,20 @@ export class Supervisor {
           const value = lists.flat().sort((a, b) => b.lastAccess - a.lastAccess)
           send(worker, { kind: 'result', id: msg.id, ok: true, value })
         })
+        return
+      case 'metrics':
+        this.metrics.scrape().then((value) => { send(worker, { kind: 'result', id: msg.id, ok: true, value }) }, (err: unknown) => {
+          this.#log.error('metrics scrape failed', { err: String(err) })
+          send(worker, { kind: 'result', id: msg.id, ok: false, error: serializeError(err) })
+        })
+        return
+      case 'metrics-snapshot':
+      case 'metrics-final':
+        this.metrics.receive(worker.id, msg)
     }
   }
 
-  async #runTask (worker: Worker, task: EngineTask): Promise<TaskOutcome> {
+  async #runTask (worker: Worker, task: EngineTask, client?: string): Promise<TaskOutcome> {
     if (!('infoHash' in task) && task.type !== 'crash') {
       return { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: `${task.type} is not a front-end task` } }
     }
@@ -210,20 +268,33 @@ export class Supervisor {
     const streams = this.#streams.get(worker.id)
     if (task.type === 'read') streams?.set(task.streamId, task.infoHash)
     if (task.type === 'release') streams?.delete(task.streamId)
+    let reserved = false
+    if (task.type === 'add' && client !== undefined) {
+      try {
+        reserved = this.#ledger.reserve(task.infoHash, client)
+      } catch (err) {
+        this.#log.warn('torrent refused: limit reached', { infoHash: task.infoHash, client, held: this.#ledger.size })
+        return { ok: false, error: serializeError(err) }
+      }
+    }
     const out = await shard.run(task)
+    if (reserved) this.#ledger.settle(task.infoHash, out.ok)
+    else if (task.type === 'add' && out.ok) this.#ledger.note(task.infoHash)
+    if (task.type === 'delete' && out.ok) this.#ledger.forget(task.infoHash)
     // A new torrent may push the count over torrent.cache_size, and a torrent whose last stream
     // ended may be evicted now: reap soon rather than at the next tick.
     if ((task.type === 'add' && out.ok && (out.value as { created: boolean }).created) || task.type === 'release') this.reaper.nudge()
     return out
   }
 
-  /** Readiness: every shard answers. */
+  /** Readiness: every shard answers, the data folders are writable, not shutting down (src/daemon/readiness.ts). */
   async health (): Promise<HealthReport> {
     const shards = await Promise.all(this.#shards.map(async (s) => await s.ping(HEALTH_PING_MS)))
-    return { ready: this.#closing === undefined && shards.every((s) => 'ready' in s && s.ready), shards }
+    return await readiness(this.#config, shards, this.#closing !== undefined)
   }
 
   #onExit (worker: Worker, code: number | null, signal: string | null): void {
+    this.metrics.detach(worker.id)
     const streams = this.#streams.get(worker.id)
     this.#streams.delete(worker.id)
     for (const [streamId, infoHash] of streams ?? []) {
@@ -255,6 +326,14 @@ export class Supervisor {
     this.#log.error('front-end exited; re-forking', { worker: worker.id, pid: worker.process.pid, code, signal, delayMs: delay })
     setTimeout(() => { if (this.#closing === undefined) this.#fork() }, delay)
   }
+}
+
+function torrentCaps (config: Config): { total: number, perClient: number } {
+  return { total: config.security.max_torrents, perClient: config.security.max_torrents_per_ip }
+}
+
+function bandwidthCaps (config: Config): { download: number, upload: number } {
+  return { download: config.torrent.download_rate_limit, upload: config.torrent.upload_rate_limit }
 }
 
 function send (worker: Worker, msg: SupervisorMessage): void {

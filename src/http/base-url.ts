@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { fromTrustedProxy } from './client-ip.js'
 
 /**
  * The absolute base URL a client used to reach us, for playlists and documents. Host and
@@ -6,8 +7,7 @@ import type { IncomingMessage } from 'node:http'
  * peer is one of the configured proxies (server.trust_proxy), since anyone can send them.
  */
 export function baseUrl (req: IncomingMessage, trustProxy: readonly string[]): string {
-  const peer = normalizeAddress(req.socket.remoteAddress ?? '')
-  const trusted = trustProxy.some((p) => normalizeAddress(p) === peer)
+  const trusted = fromTrustedProxy(req, trustProxy)
   const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim()
   let proto = 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http'
   let host = req.headers.host ?? 'localhost'
@@ -20,8 +20,4 @@ export function baseUrl (req: IncomingMessage, trustProxy: readonly string[]): s
   // A Host header is client text: keep only what a host[:port] can hold.
   if (!/^[A-Za-z0-9.\-:[\]]+$/.test(host)) host = 'localhost'
   return `${proto}://${host}`
-}
-
-function normalizeAddress (a: string): string {
-  return a.startsWith('::ffff:') ? a.slice(7) : a
 }

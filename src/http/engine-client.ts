@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js'
-import { TodError } from '../errors.js'
-import type { EngineResults, EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary } from '../protocol.js'
+import { TodError, toTodError } from '../errors.js'
+import type { Admission, EngineResults, EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary } from '../protocol.js'
 
 /** Extra time an IPC answer may take beyond the engine's own timeouts. */
 const IPC_SLACK_MS = 5_000
@@ -29,8 +29,14 @@ export class EngineClient {
     ipc.on('message', (msg) => { this.#onMessage(msg) })
   }
 
-  async run<T extends EngineTask> (task: T): Promise<EngineResults[T['type']]> {
-    return await this.#request((id) => ({ kind: 'engine', id, task })) as EngineResults[T['type']]
+  /** Runs a task on the owning shard; `client` (address key) is given for adds, for the per-client cap. */
+  async run<T extends EngineTask> (task: T, client?: string): Promise<EngineResults[T['type']]> {
+    return await this.#request((id) => ({ kind: 'engine', id, task, ...(client !== undefined ? { client } : {}) })) as EngineResults[T['type']]
+  }
+
+  /** Counts one request of `client` against security.requests_per_minute, daemon-wide. */
+  async admit (client: string): Promise<Admission> {
+    return await this.#request((id) => ({ kind: 'admit', id, client })) as Admission
   }
 
   /** Every torrent of every shard. */
@@ -40,6 +46,11 @@ export class EngineClient {
 
   async health (): Promise<HealthReport> {
     return await this.#request((id) => ({ kind: 'health', id })) as HealthReport
+  }
+
+  /** The whole daemon's metrics as Prometheus text (the supervisor gathers them). */
+  async metrics (): Promise<string> {
+    return await this.#request((id) => ({ kind: 'metrics', id })) as string
   }
 
   async #request (make: (id: number) => FrontendMessage): Promise<unknown> {
@@ -61,6 +72,6 @@ export class EngineClient {
     this.#pending.delete(msg.id)
     clearTimeout(p.timer)
     if (msg.ok) p.resolve(msg.value)
-    else p.reject(new TodError(msg.error.code, msg.error.message))
+    else p.reject(toTodError(msg.error))
   }
 }

@@ -3,22 +3,28 @@
 import type { Config } from '../config/config.js'
 import { createLogger } from '../log.js'
 import type { SupervisorMessage } from '../protocol.js'
+import { HttpMetrics } from '../metrics/http-metrics.js'
+import { answerMetricsRequests, sendFinalMetrics } from '../metrics/frontend-reporter.js'
+import type { MetricsChannel } from '../metrics/frontend-reporter.js'
 import { EngineClient } from './engine-client.js'
 import type { IpcChannel } from './engine-client.js'
 import { createHttpServer } from './server.js'
 
 const ipc = process as unknown as IpcChannel
-const config = await new Promise<Config>((resolve) => {
-  const onInit = (msg: SupervisorMessage): void => { if (msg.kind === 'init') resolve(msg.config) }
+const { config, urlKey, slot } = await new Promise<{ config: Config, urlKey: string, slot: number }>((resolve) => {
+  const onInit = (msg: SupervisorMessage): void => { if (msg.kind === 'init') resolve(msg) }
   process.on('message', onInit)
   ipc.send({ kind: 'hello' })
 })
 const log = createLogger(config.logging, 'frontend')
 const engine = new EngineClient(ipc, config)
-const { server, drain } = createHttpServer(config, engine, log)
+const metrics = new HttpMetrics(slot)
+const metricsIpc = process as unknown as MetricsChannel
+answerMetricsRequests(metricsIpc, metrics)
+const { server, drain } = createHttpServer(config, engine, log, urlKey, metrics)
 
 process.on('message', (msg: SupervisorMessage) => {
-  if (msg.kind === 'shutdown') void drain().then(() => process.exit(0))
+  if (msg.kind === 'shutdown') void drain().then(async () => { await sendFinalMetrics(metricsIpc, metrics) }).then(() => process.exit(0))
 })
 server.listen({ port: config.server.port, ...(config.server.host !== '' ? { host: config.server.host } : {}) }, () => {
   const address = server.address()

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Config } from '../config/config.js'
+import type { Access } from '../security/access.js'
 import type { EngineClient } from './engine-client.js'
-import { crashShard, health } from './handlers/health.js'
+import { crashShard, health, live } from './handlers/health.js'
+import { metrics } from './handlers/metrics.js'
 import { serveFile, streamMagnet } from './handlers/stream.js'
 import { addTorrent, listTorrents, playlist, torrent } from './handlers/torrents.js'
 
@@ -9,6 +11,8 @@ import { addTorrent, listTorrents, playlist, torrent } from './handlers/torrents
 export interface RouteContext {
   config: Config
   engine: EngineClient
+  /** Tokens and signed URLs: documents and playlists hand out signed stream URLs. */
+  access: Access
 }
 
 /** A handler answers the request and resolves the body bytes it sent. */
@@ -24,6 +28,8 @@ const streamImage = serveFile('image')
 /** Matches a path to its route (name for logs, handler, allowed methods); null means 404. */
 export function route (pathname: string, faultInjection: boolean): Route | null {
   if (pathname === '/health') return { name: 'health', handler: health, methods: READ }
+  if (pathname === '/health/live') return { name: 'health-live', handler: live, methods: READ }
+  if (pathname === '/metrics') return { name: 'metrics', handler: metrics, methods: READ }
   if (pathname === '/stream') return { name: 'stream-magnet', handler: streamMagnet, methods: READ }
   if (pathname.startsWith('/stream/')) return { name: 'stream-file', handler: streamAny, methods: READ }
   if (pathname.startsWith('/document/')) return { name: 'document', handler: streamDocument, methods: READ }

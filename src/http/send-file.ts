@@ -14,6 +14,8 @@ export interface SendFileOptions {
   bufferSize: number
   /** Content-Disposition type. */
   disposition?: 'inline' | 'attachment'
+  /** A client that takes no bytes for this long is cut off (server.write_idle_timeout_ms; 0: never). */
+  writeIdleMs: number
 }
 
 /**
@@ -79,7 +81,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
       next = spanEnd < end ? read(spanEnd + 1) : null
       next?.catch(() => {}) // awaited on the next turn; a rejection now must not go unhandled
       if (!res.headersSent) res.writeHead(status, headers)
-      await writeSpan(res, span.diskPath, pos, spanEnd, opts.bufferSize)
+      await writeSpan(res, span.diskPath, pos, spanEnd, opts.bufferSize, opts.writeIdleMs)
       sent += spanEnd - pos + 1
       pos = spanEnd + 1
     }
@@ -96,22 +98,27 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
  * with stream.pipeline(..., { end: false }), which left listeners on the response for every
  * span (MaxListenersExceededWarning after ten spans of one response).
  */
-async function writeSpan (res: ServerResponse, file: string, start: number, end: number, highWaterMark: number): Promise<void> {
+async function writeSpan (res: ServerResponse, file: string, start: number, end: number, highWaterMark: number, idleMs: number): Promise<void> {
   const rs = fs.createReadStream(file, { start, end, highWaterMark })
   try {
     for await (const chunk of rs as AsyncIterable<Buffer>) {
       if (res.destroyed) throw clientGone()
-      if (!res.write(chunk)) await drained(res)
+      if (!res.write(chunk)) await drained(res, idleMs)
     }
   } finally {
     rs.destroy()
   }
 }
 
-/** Resolves on 'drain', rejects if the client goes away first. */
-async function drained (res: ServerResponse): Promise<void> {
+/**
+ * Resolves on 'drain'; rejects if the client goes away first, or takes nothing for `idleMs`
+ * (a client that stopped reading would otherwise hold its socket, file and window for ever).
+ */
+async function drained (res: ServerResponse, idleMs: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
+    const timer = idleMs > 0 ? setTimeout(() => { done(new WriteIdleError(idleMs)); res.destroy() }, idleMs) : undefined
     const done = (err?: Error): void => {
+      clearTimeout(timer)
       res.off('drain', onDrain)
       res.off('close', onClose)
       if (err === undefined) resolve()
@@ -122,6 +129,15 @@ async function drained (res: ServerResponse): Promise<void> {
     res.on('drain', onDrain)
     res.on('close', onClose)
   })
+}
+
+/** The client stopped reading; logged as such, answered with nothing (the socket is closed). */
+export class WriteIdleError extends Error {
+  readonly code = 'ERR_STREAM_PREMATURE_CLOSE'
+  constructor (ms: number) {
+    super(`the client took no bytes for ${ms} ms`)
+    this.name = 'WriteIdleError'
+  }
 }
 
 function clientGone (): Error {

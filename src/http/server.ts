@@ -1,15 +1,24 @@
 import http from 'node:http'
+import type { Socket } from 'node:net'
 import type { Config } from '../config/config.js'
 import { TodError } from '../errors.js'
 import type { Logger } from '../log.js'
+import type { HttpMetrics } from '../metrics/http-metrics.js'
+import { requestId } from '../metrics/request-id.js'
+import { Access } from '../security/access.js'
 import type { EngineClient } from './engine-client.js'
+import { Guard } from './guard.js'
 import { sendError } from './respond.js'
 import { route } from './routes.js'
 
-/** Header timeout: slow clients (slowloris) must not hold sockets for long. */
-const HEADERS_TIMEOUT_MS = 10_000
+/** Time to send a whole request (a body included: POST /torrents bodies are small). */
 const REQUEST_TIMEOUT_MS = 30_000
 const KEEP_ALIVE_TIMEOUT_MS = 5_000
+/**
+ * How often Node checks header and request timeouts. Its default (30 s) would let a slowloris
+ * socket live for header_timeout + 30 s.
+ */
+const TIMEOUT_CHECK_MS = 1_000
 
 export interface FrontendServer {
   server: http.Server
@@ -25,43 +34,77 @@ export interface FrontendServer {
 /**
  * The public HTTP server of one front-end: routes, one error edge, one log line per request.
  */
-export function createHttpServer (config: Config, engine: EngineClient, log: Logger): FrontendServer {
-  const ctx = { config, engine }
+export function createHttpServer (config: Config, engine: EngineClient, log: Logger, urlKey: string, metrics: HttpMetrics): FrontendServer {
+  const access = new Access({ tokens: config.security.api_tokens, signingKey: urlKey, ttlSec: config.security.signed_url_ttl })
+  const guard = new Guard(config, engine, access)
+  const ctx = { config, engine, access }
   let draining = false
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+  const server = http.createServer({
+    headersTimeout: config.server.header_timeout_ms,
+    requestTimeout: Math.max(REQUEST_TIMEOUT_MS, config.server.header_timeout_ms),
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    maxHeaderSize: config.server.max_header_bytes
+  }, (req, res) => {
     if (draining) res.shouldKeepAlive = false
     const started = process.hrtime.bigint()
     let routeName = 'unknown'
-    let bytes = 0
+    const id = requestId(req.headers['x-request-id'])
+    res.setHeader('X-Request-Id', id)
+    const exchange = metrics.track(req, res, () => routeName)
     res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
       // The path only: query strings may carry magnets with many trackers, and later secrets.
       const path = (req.url ?? '').split('?')[0]
-      log.info('request', { method: req.method, path, route: routeName, status: res.statusCode, bytes, ms: Math.round(ms * 10) / 10, aborted: !res.writableFinished })
+      const ttfbMs = exchange.ttfbMs === null ? null : Math.round(exchange.ttfbMs * 10) / 10
+      log.info('request', { id, method: req.method, path, route: routeName, status: res.statusCode, bytes: exchange.bytes, ms: Math.round(ms * 10) / 10, ttfbMs, aborted: !res.writableFinished })
     })
     void (async () => {
       try {
+        if (await guard.cors(req, res)) {
+          routeName = 'preflight'
+          return
+        }
         let url: URL
         try {
           url = new URL(req.url ?? '/', 'http://localhost')
         } catch {
           throw new TodError('TOD_ERR_BAD_QUERY', 'the request target is not a valid URL')
         }
+        // Counted before routing: a scanner's 404s count too. A load balancer's checks do not.
+        if (url.pathname !== '/health' && url.pathname !== '/health/live') await guard.limit(req)
         const match = route(url.pathname, config.debug.fault_injection)
         if (match === null) throw new TodError('TOD_ERR_NOT_FOUND')
         routeName = match.name
         if (!match.methods.includes(req.method ?? '')) {
           throw new TodError('TOD_ERR_METHOD', undefined, { headers: { Allow: match.methods.join(', ') } })
         }
-        bytes = await match.handler(req, res, url, ctx)
+        guard.authorize(match.name, req, url)
+        await match.handler(req, res, url, ctx)
       } catch (err) {
         if (isClientGone(err)) return
         const e = sendError(res, err, log)
-        if (e.status >= 500) log.warn('request failed', { route: routeName, code: e.code, err: e.message })
+        if (e.status >= 500) log.warn('request failed', { id, route: routeName, code: e.code, err: e.message })
       }
     })()
   })
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
+  // The daemon-wide connection cap, split between front-ends; Node closes connections beyond it.
+  server.maxConnections = Math.max(1, Math.ceil(config.server.max_connections / config.server.workers))
+  server.on('drop', (data?: { remoteAddress?: string }) => { log.warn('connection dropped: server.max_connections reached', { client: data?.remoteAddress }) })
+  // Requests Node refuses before any handler runs (malformed, headers too large or too slow)
+  // get a JSON answer like every other error, and a log line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const code = clientErrorCode(err.code)
+    if (code === null || !socket.writable) {
+      log.debug('client gone before a request', { client: socket.remoteAddress, err: err.code ?? err.message })
+      socket.destroy()
+      return
+    }
+    log.info('bad request', { client: socket.remoteAddress, err: err.code ?? err.message, answer: code })
+    const e = new TodError(code)
+    const body = JSON.stringify({ error: { code: e.code, message: e.message } })
+    socket.end(`HTTP/1.1 ${e.status} ${http.STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  })
   let drained: Promise<void> | undefined
   const drain = async (): Promise<void> => {
     draining = true
@@ -71,6 +114,14 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     await drained
   }
   return { server, drain }
+}
+
+/** The answer to a request Node's parser refused; null: the client is gone, say nothing. */
+function clientErrorCode (code: string | undefined): 'TOD_ERR_HEADERS_TOO_LARGE' | 'TOD_ERR_TIMEOUT' | 'TOD_ERR_BAD_QUERY' | null {
+  if (code === 'ECONNRESET' || code === 'EPIPE') return null
+  if (code === 'HPE_HEADER_OVERFLOW') return 'TOD_ERR_HEADERS_TOO_LARGE'
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'TOD_ERR_TIMEOUT'
+  return 'TOD_ERR_BAD_QUERY'
 }
 
 function isClientGone (err: unknown): boolean {

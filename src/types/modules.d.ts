@@ -78,6 +78,9 @@ declare module 'webtorrent' {
     get (id: string): Promise<Torrent | null>
     seed (input: unknown, opts?: object, cb?: (t: Torrent) => void): Torrent
     address (): { address: string, family: string, port: number } | null
+    /** Bytes/s for the whole client, or -1 for no limit; false when the rate is not valid. */
+    throttleDownload (rate: number): false | undefined
+    throttleUpload (rate: number): false | undefined
     destroy (cb?: (err?: Error) => void): void
   }
 }

@@ -11,13 +11,16 @@ import type { SerializedError } from '../errors.js'
 import { shardOf } from '../infohash.js'
 import type { Logger } from '../log.js'
 import type {
-  AddResult, AddTask, EngineTask, FileInfo, FileResult, FileStatus, PingResult, ReadResult, TorrentInfo, TorrentStatus, TorrentSummary, TorrentUsage
+  AddResult, AddTask, EngineTask, FileInfo, FileResult, FileStatus, PingResult, ReadResult, ThrottleResult, TorrentInfo, TorrentStatus, TorrentSummary, TorrentUsage
 } from '../protocol.js'
 import { isBlockedPeer, peerBlocklist } from '../security/ip-policy.js'
 import { sanitizeTorrentId } from '../security/sanitize.js'
 import type { DroppedTarget } from '../security/sanitize.js'
 import { PriorityWindows } from './priority-window.js'
 import { TorrentStore } from './persist.js'
+import { EngineMetrics } from './engine-metrics.js'
+import type { EngineFigures } from './engine-metrics.js'
+import { watchTorrent } from './torrent-events.js'
 import type { TorrentMeta } from './persist.js'
 
 /** What a shard thread answers for every task: errors travel as data, not as thrown objects. */
@@ -59,7 +62,10 @@ export class Engine {
   readonly #waking = new Map<string, Promise<Entry>>()
   readonly #windows = new PriorityWindows()
   readonly #timers: NodeJS.Timeout[] = []
+  /** Bytes downloaded and uploaded by every torrent since the shard started. */
+  readonly #moved: ThrottleResult = { downloaded: 0, uploaded: 0 }
   #ready = false
+  readonly #metrics = new EngineMetrics(() => this.#figures())
 
   constructor (config: Config, shard: number, log: Logger) {
     this.#config = config
@@ -130,7 +136,13 @@ export class Engine {
       case 'release': return { released: this.release(task.streamId) }
       case 'ping': return this.ping()
       case 'close': return await this.close()
+      case 'throttle': return this.throttle(task.download, task.upload)
       case 'crash': return this.#crash()
+      case 'metrics': return await this.#metrics.snapshot(this.#shard)
+      case 'log-level':
+        this.#log.level = task.level
+        this.#log.info('log level set', { shard: this.#shard, logLevel: task.level })
+        return { level: task.level }
     }
   }
 
@@ -316,8 +328,32 @@ export class Engine {
     return this.#windows.release(streamId)
   }
 
+  /** The engine's state for a metrics scrape. */
+  #figures (): EngineFigures {
+    const figures: EngineFigures = { torrents: { active: 0, awaiting_metadata: 0, idle: this.#dormant.size }, peers: 0, downloadRate: 0, uploadRate: 0, streams: this.#windows.count() }
+    for (const { torrent } of this.#entries.values()) {
+      if (torrent.metadata === null) figures.torrents.awaiting_metadata++
+      else figures.torrents.active++
+      figures.peers += torrent.numPeers
+      figures.downloadRate += torrent.downloadSpeed
+      figures.uploadRate += torrent.uploadSpeed
+    }
+    return figures
+  }
+
   ping (): PingResult {
     return { shard: this.#shard, torrents: this.#entries.size + this.#dormant.size, streams: this.#windows.count(), ready: this.#ready }
+  }
+
+  /**
+   * This shard's share of the daemon-wide caps (bytes/s, -1 unlimited), set every second by
+   * the supervisor's balancer; answers the bytes moved so far, from which it measures demand.
+   */
+  throttle (download: number, upload: number): ThrottleResult {
+    if (this.#client.throttleDownload(download) === false || this.#client.throttleUpload(upload) === false) {
+      throw new TodError('TOD_ERR_BAD_QUERY', 'a rate is a non-negative number or -1')
+    }
+    return { ...this.#moved }
   }
 
   /** Persists bitfields and destroys the client. Idempotent. */
@@ -356,6 +392,7 @@ export class Engine {
     })
     if (!this.#config.security.allow_private_networks) this.#guardPeers(infoHash, torrent)
     const entry: Entry = { torrent, ready: Promise.resolve(), diskPaths: [], meta, waiters: new Map(), bitfieldDirty: false }
+    watchTorrent(torrent, { infoHash, fromMagnet: typeof id === 'string', persisted: persisted !== undefined }, this.#log, this.#metrics)
     entry.ready = new Promise<void>((resolve, reject) => {
       // Paths are checked on 'metadata', before WebTorrent verifies (and so opens) any file:
       // a name with a NUL byte makes fs throw synchronously inside the chunk store.
@@ -399,6 +436,8 @@ export class Engine {
         w.resolve(false)
       }
     })
+    torrent.on('download', (bytes: number) => { this.#moved.downloaded += bytes })
+    torrent.on('upload', (bytes: number) => { this.#moved.uploaded += bytes })
     torrent.on('warning', (err: Error) => { this.#log.debug('torrent warning', { infoHash, err: err.message }) })
     // Peer hints from the magnet; WebTorrent takes them from a magnet itself, but a torrent
     // reloaded from its .torrent file would otherwise have no way back to them.

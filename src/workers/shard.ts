@@ -3,10 +3,12 @@ import { workerData } from 'piscina'
 import type { Config } from '../config/config.js'
 import { createLogger } from '../log.js'
 import type { EngineTask } from '../protocol.js'
+import { installConnectGuard } from '../security/connect-guard.js'
 import { Engine } from './engine.js'
 import type { TaskOutcome } from './engine.js'
 
 const { config, shard } = workerData as { config: Config, shard: number }
+if (!config.security.allow_private_networks) installConnectGuard()
 const engine = new Engine(config, shard, createLogger(config.logging, 'shard', { shard }))
 await engine.start()
 

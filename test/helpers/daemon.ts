@@ -37,6 +37,8 @@ export interface DaemonOptions {
   dir?: string
   env?: Record<string, string>
   args?: string[]
+  /** Open an IPC channel to the daemon, as PM2 does (`proc.send`, `proc.on('message')`). */
+  ipc?: boolean
 }
 
 /**
@@ -57,10 +59,12 @@ export async function startDaemon (opts: DaemonOptions = {}): Promise<Daemon> {
       TOD_P2M_TORRENT_NAT_TRAVERSAL: 'false',
       // The test swarms live on 127.0.0.1, which the SSRF guard refuses by default.
       TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS: 'true',
+      // Every test client is 127.0.0.1: tests of the request limit set their own.
+      TOD_P2M_SECURITY_REQUESTS_PER_MINUTE: '0',
       TOD_P2M_LOGGING_FORMAT: 'json',
       ...opts.env
     },
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])]
   })
   const logs: LogLine[] = []
   const watchers = new Set<{ pred: (l: LogLine) => boolean, resolve: (l: LogLine) => void }>()

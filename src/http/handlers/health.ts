@@ -2,10 +2,22 @@ import type { Handler } from '../routes.js'
 import { sendJson } from '../respond.js'
 import { parseFileId } from './stream.js'
 
-/** GET /health: 200 when every shard answers, 503 otherwise. */
+/**
+ * GET /health: readiness, for a load balancer. 200 when every shard answers, the data folders
+ * are writable and the daemon is not shutting down; 503 otherwise; `checks` says which failed.
+ */
 export const health: Handler = async (_req, res, _url, { engine }) => {
   const report = await engine.health()
   sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ok' : 'unavailable', ...report })
+  return 0
+}
+
+/**
+ * GET /health/live: liveness. This front-end answers without asking the supervisor or the
+ * engine, so a busy or rebuilding shard never gets a live daemon restarted.
+ */
+export const live: Handler = async (_req, res) => {
+  sendJson(res, 200, { status: 'ok' })
   return 0
 }
 

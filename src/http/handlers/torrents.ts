@@ -4,6 +4,7 @@ import { normalizeInfoHash } from '../../infohash.js'
 import { parseMagnet } from '../../magnet.js'
 import { baseUrl } from '../base-url.js'
 import { readBody } from '../body.js'
+import { clientOf } from '../guard.js'
 import { sendJson } from '../respond.js'
 import type { Handler } from '../routes.js'
 import { streamUrl, torrentDocument } from '../torrent-doc.js'
@@ -14,7 +15,7 @@ import { streamUrl, torrentDocument } from '../torrent-doc.js'
  * document once the metadata is known, 200 when the torrent was already there, 202 with a
  * Location when the client asked not to wait (?wait=false or Prefer: respond-async).
  */
-export const addTorrent: Handler = async (req, res, url, { engine, config }) => {
+export const addTorrent: Handler = async (req, res, url, { engine, config, access }) => {
   const body = await readBody(req, config.server.max_torrent_upload_bytes)
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   let source: { infoHash: string, magnet?: string, torrentFile?: string }
@@ -40,14 +41,14 @@ export const addTorrent: Handler = async (req, res, url, { engine, config }) => 
     throw new TodError('TOD_ERR_BAD_BODY', `unsupported content type ${type}: use application/json, text/plain or application/x-bittorrent`)
   }
   const wait = url.searchParams.get('wait') !== 'false' && !/respond-async/i.test(String(req.headers.prefer ?? ''))
-  const added = await engine.run({ type: 'add', ...source, wait })
+  const added = await engine.run({ type: 'add', ...source, wait }, clientOf(req, config))
   const location = `/torrent/${source.infoHash}`
   if (!wait && added.torrent === null) {
     sendJson(res, 202, { infoHash: source.infoHash, status: 'fetching metadata', location }, { Location: location })
     return 0
   }
   const status = await engine.run({ type: 'info', infoHash: source.infoHash })
-  sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy)), { Location: location })
+  sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)), { Location: location })
   return 0
 }
 
@@ -60,7 +61,7 @@ export const listTorrents: Handler = async (req, res, _url, { engine, config }) 
 }
 
 /** GET /torrent/{infoHash}: the torrent document. DELETE: stop it and remove its data (204). */
-export const torrent: Handler = async (req, res, url, { engine, config }) => {
+export const torrent: Handler = async (req, res, url, { engine, config, access }) => {
   const infoHash = normalizeInfoHash(url.pathname.split('/')[2] ?? '')
   if (req.method === 'DELETE') {
     await engine.run({ type: 'delete', infoHash })
@@ -68,19 +69,19 @@ export const torrent: Handler = async (req, res, url, { engine, config }) => {
     return 0
   }
   const status = await engine.run({ type: 'info', infoHash })
-  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy)))
+  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)))
   return 0
 }
 
 /** GET /playlist/{infoHash}.m3u: an extended M3U of the torrent's video and audio files. */
-export const playlist: Handler = async (req, res, url, { engine, config }) => {
+export const playlist: Handler = async (req, res, url, { engine, config, access }) => {
   const m = /^\/playlist\/([^/]+)\.m3u8?$/.exec(url.pathname)
   const infoHash = normalizeInfoHash(m?.[1] ?? '')
   const status = await engine.run({ type: 'info', infoHash })
   const base = baseUrl(req, config.server.trust_proxy)
   const media = status.files.filter((f) => f.mime.startsWith('video/') || f.mime.startsWith('audio/'))
   const lines = ['#EXTM3U', `#PLAYLIST:${oneLine(status.name)}`]
-  for (const f of media) lines.push(`#EXTINF:-1,${oneLine(f.name)}`, streamUrl(base, infoHash, f.id, f.name))
+  for (const f of media) lines.push(`#EXTINF:-1,${oneLine(f.name)}`, streamUrl(base, infoHash, f.id, f.name, (p) => access.query(p)))
   const text = lines.join('\n') + '\n'
   res.writeHead(200, {
     'Content-Type': 'audio/x-mpegurl; charset=utf-8',
@@ -104,5 +105,31 @@ async function torrentInfoHash (body: Buffer): Promise<string> {
     throw new TodError('TOD_ERR_BAD_TORRENT', undefined, { cause: err })
   }
   if (typeof parsed.infoHash !== 'string' || !Array.isArray(parsed.files)) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent has no info dictionary')
+  checkGeometry((parsed as { info?: unknown }).info)
   return normalizeInfoHash(parsed.infoHash)
+}
+
+/** libtorrent's largest piece (file_storage.hpp); WebTorrent buffers a whole piece in memory. */
+const MAX_PIECE_LENGTH = 536_854_528
+
+/**
+ * Sizes parse-torrent does not check and WebTorrent trusts: a positive integer piece length,
+ * non-negative integer file lengths and one 20-byte hash per piece. Measured without this
+ * check (webtorrent 3.0.21): a length of 2^53 or a negative piece length blocked the shard
+ * thread for good (every torrent of the shard unreachable, /health 503), and a piece length
+ * sent as a string killed the thread.
+ */
+function checkGeometry (info: unknown): void {
+  const i = (typeof info === 'object' && info !== null ? info : {}) as { 'piece length'?: unknown, pieces?: unknown, length?: unknown, files?: unknown }
+  const pieceLength = i['piece length']
+  if (!Number.isSafeInteger(pieceLength) || (pieceLength as number) <= 0 || (pieceLength as number) > MAX_PIECE_LENGTH) {
+    throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent\'s piece length is not a positive integer of at most 512 MiB')
+  }
+  const lengths = (Array.isArray(i.files) ? i.files : [i]).map((f: unknown) => (f as { length?: unknown } | null)?.length)
+  const total = lengths.reduce<number>((sum, n) => Number.isSafeInteger(n) && (n as number) >= 0 ? sum + (n as number) : NaN, 0)
+  if (!Number.isSafeInteger(total)) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent has a file length that is not a non-negative integer')
+  const pieces = i.pieces instanceof Uint8Array ? i.pieces.length : -1
+  if (pieces !== 20 * Math.ceil(total / (pieceLength as number))) {
+    throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent\'s piece hashes do not match its length')
+  }
 }

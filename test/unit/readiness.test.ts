@@ -1,0 +1,38 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { loadConfig } from '../../src/config/config.js'
+import { checkWritable, readiness } from '../../src/daemon/readiness.js'
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-ready-'))
+t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+const config = (data: string, state: string): ReturnType<typeof loadConfig> =>
+  loadConfig({ env: {}, overrides: { 'torrent.dir': data, 'torrent.state_dir': state, 'torrent.shards': 2 } })
+const up = [{ shard: 0, torrents: 0, streams: 0, ready: true }, { shard: 1, torrents: 3, streams: 1, ready: true }]
+
+t.test('checkWritable: an existing folder is, a missing one is not', async (t) => {
+  t.same(await checkWritable(dir), { ok: true })
+  t.same(await checkWritable(path.join(dir, 'missing')), { ok: false, error: 'ENOENT' })
+})
+
+t.test('ready when every shard answers, both folders are writable, not closing', async (t) => {
+  const r = await readiness(config(dir, dir), up, false)
+  t.equal(r.ready, true)
+  t.same(r.checks, { shards: true, config: true, running: true, disk: [{ key: 'torrent.dir', ok: true }, { key: 'torrent.state_dir', ok: true }] })
+  t.same(r.shards, up)
+})
+
+t.test('each failed condition makes it not ready and says which', async (t) => {
+  const down = await readiness(config(dir, dir), [up[0]!, { shard: 1, error: 'restarting' }], false)
+  t.equal(down.ready, false)
+  t.equal(down.checks.shards, false)
+  const loading = await readiness(config(dir, dir), [up[0]!, { ...up[1]!, ready: false }], false)
+  t.equal(loading.ready, false, 'a shard still loading its torrents')
+  const noState = await readiness(config(dir, path.join(dir, 'gone')), up, false)
+  t.equal(noState.ready, false)
+  t.same(noState.checks.disk, [{ key: 'torrent.dir', ok: true }, { key: 'torrent.state_dir', ok: false, error: 'ENOENT' }])
+  const closing = await readiness(config(dir, dir), up, true)
+  t.equal(closing.ready, false)
+  t.equal(closing.checks.running, false)
+})

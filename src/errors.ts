@@ -24,6 +24,7 @@ export const ERRORS = {
   TOD_ERR_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   TOD_ERR_UNSUPPORTED_MEDIA: { status: 415, message: 'the file is not of this kind' },
   TOD_ERR_RANGE: { status: 416, message: 'the range is not satisfiable' },
+  TOD_ERR_EXPECTATION: { status: 417, message: 'the Expect header is not supported' },
   TOD_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
   TOD_ERR_TOO_MANY_TORRENTS: { status: 429, message: 'the torrent limit is reached' },
   TOD_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },

@@ -43,7 +43,9 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     headersTimeout: config.server.header_timeout_ms,
     requestTimeout: Math.max(REQUEST_TIMEOUT_MS, config.server.header_timeout_ms),
     connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-    maxHeaderSize: config.server.max_header_bytes
+    maxHeaderSize: config.server.max_header_bytes,
+    // Checked below instead, so the 400 has a JSON body like every other error.
+    requireHostHeader: false
   }, (req, res) => {
     if (draining) res.shouldKeepAlive = false
     const started = process.hrtime.bigint()
@@ -63,6 +65,10 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
         if (await guard.cors(req, res)) {
           routeName = 'preflight'
           return
+        }
+        // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is a 400.
+        if (req.httpVersion === '1.1' && req.headersDistinct.host?.length !== 1) {
+          throw new TodError('TOD_ERR_BAD_QUERY', 'an HTTP/1.1 request needs exactly one Host header')
         }
         let url: URL
         try {
@@ -91,6 +97,15 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
   // The daemon-wide connection cap, split between front-ends; Node closes connections beyond it.
   server.maxConnections = Math.max(1, Math.ceil(config.server.max_connections / config.server.workers))
   server.on('drop', (data?: { remoteAddress?: string }) => { log.warn('connection dropped: server.max_connections reached', { client: data?.remoteAddress }) })
+  // Requests Node hands to other events than 'request': answered as errors, in JSON.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    log.info('bad request', { client: req.socket.remoteAddress, err: 'unsupported Expect', answer: 'TOD_ERR_EXPECTATION' })
+    sendError(res, new TodError('TOD_ERR_EXPECTATION'), log)
+  })
+  server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
+    log.info('bad request', { client: req.socket.remoteAddress, err: 'CONNECT', answer: 'TOD_ERR_METHOD' })
+    writeRawError(socket, new TodError('TOD_ERR_METHOD', 'this server is not a proxy'))
+  })
   // Requests Node refuses before any handler runs (malformed, headers too large or too slow)
   // get a JSON answer like every other error, and a log line.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -101,9 +116,7 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
       return
     }
     log.info('bad request', { client: socket.remoteAddress, err: err.code ?? err.message, answer: code })
-    const e = new TodError(code)
-    const body = JSON.stringify({ error: { code: e.code, message: e.message } })
-    socket.end(`HTTP/1.1 ${e.status} ${http.STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    writeRawError(socket, new TodError(code))
   })
   let drained: Promise<void> | undefined
   const drain = async (): Promise<void> => {
@@ -114,6 +127,12 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     await drained
   }
   return { server, drain }
+}
+
+/** An error written straight to a socket that has no response object, then closed. */
+function writeRawError (socket: Socket, e: TodError): void {
+  const body = JSON.stringify({ error: { code: e.code, message: e.message } })
+  socket.end(`HTTP/1.1 ${e.status} ${http.STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
 /** The answer to a request Node's parser refused; null: the client is gone, say nothing. */

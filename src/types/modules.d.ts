@@ -52,6 +52,8 @@ declare module 'webtorrent' {
     announce?: string[]
     maxWebConns?: number
     strategy?: 'sequential' | 'rarest'
+    /** Chunk store constructor, called as `new store(pieceLength, { torrent, path, files, length, ... })`. */
+    store?: new (chunkLength: number, opts: never) => unknown
   }
 
   export interface Options {
@@ -101,4 +103,13 @@ declare module 'magnet-uri' {
 
 declare module 'parse-torrent' {
   export default function parseTorrent (id: string | Uint8Array): Promise<unknown>
+}
+
+declare module 'fs-chunk-store' {
+  /** The file-backed chunk store WebTorrent uses by default (only what tod-p2m reads of it). */
+  export default class FSChunkStore {
+    constructor (chunkLength: number, opts: object)
+    /** Absolute path of each file, as it will be written. */
+    files: Array<{ path: string, length: number, offset: number }>
+  }
 }

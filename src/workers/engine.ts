@@ -16,6 +16,7 @@ import type {
 import { isBlockedPeer, peerBlocklist } from '../security/ip-policy.js'
 import { sanitizeTorrentId } from '../security/sanitize.js'
 import type { DroppedTarget } from '../security/sanitize.js'
+import { checkedStore } from './checked-store.js'
 import { PriorityWindows } from './priority-window.js'
 import { TorrentStore } from './persist.js'
 import { EngineMetrics } from './engine-metrics.js'
@@ -42,6 +43,8 @@ interface Entry {
   /** Readers waiting for a piece, by piece index. */
   waiters: Map<number, Set<Waiter>>
   bitfieldDirty: boolean
+  /** Drops the torrent and fails its waiting requests with `err` (a refused torrent). */
+  refuse: (err: TodError) => void
 }
 
 /**
@@ -55,6 +58,12 @@ export class Engine {
   readonly #log: Logger
   readonly #client: WebTorrent
   readonly #store: TorrentStore
+  /** WebTorrent's chunk store behind the torrent-shape checks. */
+  readonly #checkedStore = checkedStore((torrent, err) => {
+    const entry = [...this.#entries.values()].find((e) => e.torrent === torrent)
+    if (entry !== undefined) entry.refuse(err)
+    else torrent.destroy()
+  })
   /** Torrents in the WebTorrent client. */
   readonly #entries = new Map<string, Entry>()
   /** Torrents persisted but not in the client (after a restart, or idle): no network. */
@@ -386,26 +395,24 @@ export class Engine {
     const bitfield = persisted?.bitfield
     const torrent = this.#client.add(id, {
       path: path.join(this.#config.torrent.dir, infoHash),
+      store: this.#checkedStore,
       // Nothing is fetched until someone reads; readers drive the priority windows.
       deselect: true,
       ...(bitfield !== undefined ? { bitfield } : {})
     })
     if (!this.#config.security.allow_private_networks) this.#guardPeers(infoHash, torrent)
-    const entry: Entry = { torrent, ready: Promise.resolve(), diskPaths: [], meta, waiters: new Map(), bitfieldDirty: false }
+    const entry: Entry = { torrent, ready: Promise.resolve(), diskPaths: [], meta, waiters: new Map(), bitfieldDirty: false, refuse: () => {} }
     watchTorrent(torrent, { infoHash, fromMagnet: typeof id === 'string', persisted: persisted !== undefined }, this.#log, this.#metrics)
     entry.ready = new Promise<void>((resolve, reject) => {
-      // Paths are checked on 'metadata', before WebTorrent verifies (and so opens) any file:
-      // a name with a NUL byte makes fs throw synchronously inside the chunk store.
-      torrent.once('metadata', () => {
-        try {
-          entry.diskPaths = diskPaths(torrent, path.join(this.#config.torrent.dir, infoHash))
-        } catch (err) {
-          this.#log.warn('torrent refused', { infoHash, err: String(err) })
-          torrent.destroy()
-          void this.#remove(infoHash, err as Error)
-          reject(err)
-        }
-      })
+      // Sizes and paths were checked when the chunk store was built (checked-store.ts), just
+      // before 'metadata'; a refusal lands here.
+      entry.refuse = (err) => {
+        this.#log.warn('torrent refused', { infoHash, code: err.code, err: err.message })
+        torrent.destroy()
+        void this.#remove(infoHash, err)
+        reject(err)
+      }
+      torrent.once('metadata', () => { entry.diskPaths = storePaths(torrent) })
       torrent.once('ready', () => {
         this.#log.info('torrent ready', { infoHash, name: torrent.name, files: torrent.files.length, size: torrent.length })
         resolve()
@@ -413,7 +420,7 @@ export class Engine {
       torrent.once('error', (err: Error) => {
         this.#log.warn('torrent error', { infoHash, err: err.message })
         void this.#remove(infoHash, err)
-        reject(new TodError('TOD_ERR_ENGINE', `torrent failed: ${err.message}`, { cause: err }))
+        reject(new TodError('TOD_ERR_ENGINE', `torrent failed: ${this.#scrub(err.message)}`, { cause: err }))
       })
     })
     entry.ready.catch(() => {}) // observed by callers through #whenReady
@@ -461,6 +468,11 @@ export class Engine {
     }
   }
 
+  /** An error message for a client: the server's folders (in fs errors) are not its business. */
+  #scrub (message: string): string {
+    return message.split(this.#config.torrent.dir).join('<dir>')
+  }
+
   /** Takes a torrent out of the client (its data stays on disk); resolves once it is closed. */
   async #remove (infoHash: string, err: Error): Promise<void> {
     const entry = this.#entries.get(infoHash)
@@ -470,7 +482,7 @@ export class Engine {
     for (const set of entry.waiters.values()) {
       for (const w of set) {
         clearTimeout(w.timer)
-        w.reject(new TodError('TOD_ERR_ENGINE', `torrent failed: ${err.message}`))
+        w.reject(err instanceof TodError ? err : new TodError('TOD_ERR_ENGINE', `torrent failed: ${this.#scrub(err.message)}`))
       }
     }
     entry.waiters.clear()
@@ -623,17 +635,11 @@ function describeFile (file: TorrentFile, id: number): FileInfo {
 
 /**
  * The absolute path of each file as WebTorrent's chunk store writes it (fs-chunk-store strips
- * reserved characters from names, so it is read from the store rather than recomputed), each
- * checked to stay inside `root`.
+ * reserved characters from names, so it is read from the store rather than recomputed; the
+ * store checked them, checked-store.ts).
  */
-function diskPaths (torrent: Torrent, root: string): string[] {
-  const storeFiles = findStoreFiles(torrent.store)
-  return torrent.files.map((file, i) => {
-    if (/[\x00-\x1f]/.test(file.path)) throw new TodError('TOD_ERR_UNSAFE_PATH', `file ${i} has a control character in its name`)
-    const p = path.resolve(storeFiles?.[i]?.path ?? path.join(root, file.path))
-    if (!p.startsWith(root + path.sep)) throw new TodError('TOD_ERR_UNSAFE_PATH', `file ${i} resolves outside ${root}`)
-    return p
-  })
+function storePaths (torrent: Torrent): string[] {
+  return (findStoreFiles(torrent.store) ?? []).map((f) => f.path)
 }
 
 function findStoreFiles (store: unknown): Array<{ path: string }> | undefined {

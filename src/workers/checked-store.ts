@@ -1,0 +1,40 @@
+import path from 'node:path'
+import FSChunkStore from 'fs-chunk-store'
+import type { Torrent } from 'webtorrent'
+import { TodError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
+import { geometryProblem, layoutProblem } from '../security/torrent-shape.js'
+
+/** A torrent refused by {@link checkedStore}; the shard thread ignores the rejection it leaves. */
+export class RefusedTorrentError extends TodError {
+  constructor (code: ErrorCode, message: string) {
+    super(code, message)
+    this.name = 'RefusedTorrentError'
+  }
+}
+
+interface StoreOptions { torrent: Torrent, path: string, files: Array<{ path: string, length: unknown }>, length: unknown, [key: string]: unknown }
+
+/**
+ * WebTorrent's chunk store (`add(id, { store })`) behind the checks of torrent-shape.ts. The
+ * store is built when the metadata arrives, from a .torrent or from peers, and before WebTorrent
+ * allocates anything per piece: the last point where absurd sizes can be refused without the
+ * thread hanging. A refusal calls `onRefused` (which destroys the torrent and answers its
+ * waiting requests) and throws, which stops WebTorrent's metadata handling there.
+ */
+export function checkedStore (onRefused: (torrent: Torrent, err: RefusedTorrentError) => void): new (chunkLength: number, opts: StoreOptions) => FSChunkStore {
+  return function CheckedStore (chunkLength: number, opts: StoreOptions): FSChunkStore {
+    const { torrent } = opts
+    const geometry = geometryProblem({ pieceLength: chunkLength, lengths: opts.files.map((f) => f.length), pieceCount: torrent.pieces.length })
+    if (geometry !== null) refuse(new RefusedTorrentError('TOD_ERR_BAD_TORRENT', `the torrent is not valid: ${geometry}`))
+    const store = new FSChunkStore(chunkLength, opts)
+    const layout = layoutProblem(path.resolve(opts.path), store.files.map((f) => f.path), opts.files.map((f) => f.path))
+    if (layout !== null) refuse(new RefusedTorrentError('TOD_ERR_UNSAFE_PATH', layout))
+    return store
+
+    function refuse (err: RefusedTorrentError): never {
+      onRefused(torrent, err)
+      throw err
+    }
+  } as unknown as new (chunkLength: number, opts: StoreOptions) => FSChunkStore
+}

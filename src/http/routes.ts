@@ -15,8 +15,8 @@ export interface RouteContext {
   access: Access
 }
 
-/** A handler answers the request and resolves the body bytes it sent. */
-export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: RouteContext) => Promise<number>
+/** A handler answers the request (the bytes sent are counted by the server's metrics). */
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: RouteContext) => Promise<void>
 
 export interface Route { name: string, handler: Handler, methods: readonly string[] }
 

@@ -22,10 +22,9 @@ export interface SendFileOptions {
  * Serves one file of a torrent: validators, conditionals and one byte range per RFC 9110,
  * then the bytes straight from the verified file on disk. The read is a loop of engine
  * "make [pos, ...) ready" calls; the next one is asked for while the current span is being
- * sent, so the engine's window stays ahead of the client. Resolves the number of body bytes
- * sent.
+ * sent, so the engine's window stays ahead of the client.
  */
-export async function sendFile (req: IncomingMessage, res: ServerResponse, engine: EngineClient, opts: SendFileOptions): Promise<number> {
+export async function sendFile (req: IncomingMessage, res: ServerResponse, engine: EngineClient, opts: SendFileOptions): Promise<void> {
   const { infoHash, file } = opts
   // The bytes of a file in a torrent are fixed by its info-hash: a strong validator that never
   // changes, and a response any cache may keep.
@@ -44,7 +43,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag, false)) {
     res.writeHead(304, { ETag: etag, 'Cache-Control': headers['Cache-Control'] as string })
     res.end()
-    return 0
+    return
   }
 
   // If-Range: the range applies only while the representation is the one the client has.
@@ -63,7 +62,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   if (req.method === 'HEAD' || end < start) {
     res.writeHead(status, headers)
     res.end()
-    return 0
+    return
   }
 
   const streamId = `${process.pid}-${++streamCounter}`
@@ -72,7 +71,6 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   try {
     // The first span is awaited before the status line, so a stall still gets a JSON 504.
     let next: Promise<ReadResult> | null = read(start)
-    let sent = 0
     let pos = start
     while (pos <= end && next !== null) {
       const span = await next
@@ -82,11 +80,9 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
       next?.catch(() => {}) // awaited on the next turn; a rejection now must not go unhandled
       if (!res.headersSent) res.writeHead(status, headers)
       await writeSpan(res, span.diskPath, pos, spanEnd, opts.bufferSize, opts.writeIdleMs)
-      sent += spanEnd - pos + 1
       pos = spanEnd + 1
     }
     res.end()
-    return sent
   } finally {
     // Finished, failed or the client went away: the window is not needed any more.
     engine.run({ type: 'release', infoHash, streamId }).catch(() => {})

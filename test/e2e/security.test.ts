@@ -98,8 +98,10 @@ t.test('requests per client are counted across front-ends: 429 with Retry-After'
   const d = await daemonWith({ TOD_P2M_SECURITY_REQUESTS_PER_MINUTE: '30' })
   const statuses: number[] = []
   let retryAfter: string | null = null
-  // Waves of concurrent new connections, so the kernel hands them to both front-ends.
-  for (let wave = 0; wave < 4; wave++) {
+  const frontEnds = (): Set<unknown> => new Set(d.logs.filter((l) => l.message === 'request').map((l) => l.pid))
+  // Waves of concurrent new connections until both front-ends have answered some (which one
+  // accepts a connection is up to the kernel).
+  for (let wave = 0; wave < 4 || (frontEnds().size < 2 && wave < 40); wave++) {
     await Promise.all(Array.from({ length: 10 }, async () => {
       const res = await fetch(`${d.base}/torrents`, { headers: { Connection: 'close' } })
       statuses.push(res.status)
@@ -107,11 +109,10 @@ t.test('requests per client are counted across front-ends: 429 with Retry-After'
       await res.arrayBuffer()
     }))
   }
-  t.equal(statuses.filter((s) => s === 200).length, 30, '30 allowed')
-  t.equal(statuses.filter((s) => s === 429).length, 10, 'the rest refused')
+  t.equal(frontEnds().size, 2, 'both front-ends answered')
+  t.equal(statuses.filter((s) => s === 200).length, 30, `30 of ${statuses.length} allowed, whichever front-end took them`)
+  t.equal(statuses.filter((s) => s === 429).length, statuses.length - 30, 'the rest refused')
   t.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 60, `Retry-After: ${retryAfter}`)
-  const pids = new Set(d.logs.filter((l) => l.message === 'request' && l.route === 'torrents').map((l) => l.pid))
-  t.equal(pids.size, 2, 'both front-ends served, and the count was shared')
   t.equal((await fetch(`${d.base}/health`)).status, 200, '/health is not limited')
 })
 

@@ -9,7 +9,6 @@ import { parseFileId } from './stream.js'
 export const health: Handler = async (_req, res, _url, { engine }) => {
   const report = await engine.health()
   sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ok' : 'unavailable', ...report })
-  return 0
 }
 
 /**
@@ -18,7 +17,6 @@ export const health: Handler = async (_req, res, _url, { engine }) => {
  */
 export const live: Handler = async (_req, res) => {
   sendJson(res, 200, { status: 'ok' })
-  return 0
 }
 
 /** POST /debug/crash-shard/{n}: only with debug.fault_injection (tests); 404 otherwise. */
@@ -26,5 +24,4 @@ export const crashShard: Handler = async (_req, res, url, { engine }) => {
   const shard = parseFileId(url.pathname.split('/')[3] ?? '')
   await engine.run({ type: 'crash', shard }).catch(() => {}) // the thread dies under the task
   sendJson(res, 202, { crashing: shard })
-  return 0
 }

@@ -7,5 +7,4 @@ export const metrics: Handler = async (req, res, _url, { engine }) => {
   const length = Buffer.byteLength(text)
   res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': length, 'Cache-Control': 'no-store' })
   res.end(req.method === 'HEAD' ? undefined : text)
-  return req.method === 'HEAD' ? 0 : length
 }

@@ -20,7 +20,7 @@ export const streamMagnet: Handler = async (req, res, url, { engine, config }) =
   if (torrent === null) throw new TodError('TOD_ERR_METADATA_TIMEOUT')
   const file = wanted === null ? pickDefaultFile(torrent) : torrent.files[wanted]
   if (file === undefined) throw new TodError(wanted === null ? 'TOD_ERR_NO_PLAYABLE_FILE' : 'TOD_ERR_UNKNOWN_FILE')
-  return await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
+  await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
 }
 
 /**
@@ -38,7 +38,7 @@ export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
     const { file } = await engine.run({ type: 'file', infoHash, fileId })
     if (kind === 'image' && !file.mime.startsWith('image/')) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not an image (${file.mime})`)
     if (kind === 'document' && !isDocument(file.mime)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not a document (${file.mime})`)
-    return await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
+    await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
   }
 }
 

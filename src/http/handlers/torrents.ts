@@ -46,11 +46,10 @@ export const addTorrent: Handler = async (req, res, url, { engine, config, acces
   const location = `/torrent/${source.infoHash}`
   if (!wait && added.torrent === null) {
     sendJson(res, 202, { infoHash: source.infoHash, status: 'fetching metadata', location }, { Location: location })
-    return 0
+    return
   }
   const status = await engine.run({ type: 'info', infoHash: source.infoHash })
   sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)), { Location: location })
-  return 0
 }
 
 /** GET /torrents: every torrent, most recently used first. */
@@ -58,7 +57,6 @@ export const listTorrents: Handler = async (req, res, _url, { engine, config }) 
   const base = baseUrl(req, config.server.trust_proxy)
   const torrents = (await engine.list()).map((t) => ({ ...t, url: `${base}/torrent/${t.infoHash}` }))
   sendJson(res, 200, { torrents })
-  return 0
 }
 
 /** GET /torrent/{infoHash}: the torrent document. DELETE: stop it and remove its data (204). */
@@ -67,11 +65,10 @@ export const torrent: Handler = async (req, res, url, { engine, config, access }
   if (req.method === 'DELETE') {
     await engine.run({ type: 'delete', infoHash })
     res.writeHead(204).end()
-    return 0
+    return
   }
   const status = await engine.run({ type: 'info', infoHash })
   sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)))
-  return 0
 }
 
 /** GET /playlist/{infoHash}.m3u: an extended M3U of the torrent's video and audio files. */
@@ -90,7 +87,6 @@ export const playlist: Handler = async (req, res, url, { engine, config, access 
     'Content-Disposition': `inline; filename="${infoHash}.m3u"`
   })
   res.end(req.method === 'HEAD' ? undefined : text)
-  return 0
 }
 
 /** Names come from strangers' torrents: no line breaks into the playlist. */

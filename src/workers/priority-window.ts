@@ -5,14 +5,15 @@ const STREAM_PRIORITY = 1
 /** Pieces a window starts with after a seek or for a new stream: the two the engine marks critical. */
 const INITIAL_PIECES = 2
 
+/** A stream's selection: pieces [from, to] as selected now (to grows to the readahead). */
 interface Window { torrent: Torrent, from: number, to: number, lastUsed: number }
 
 /**
  * The moving priority windows of all streams in one shard. A stream's window is the piece
- * range [read position, read position + readahead]; moving it deselects the old range and
- * selects the new one, so pieces behind the reader stop being fetched. Uses WebTorrent's
- * stream selections (exact-match removal, never merged with other selections), the same
- * mechanism its own file iterator uses.
+ * range [read position, read position + readahead], reached by slow start (see move); moving
+ * it deselects the old range and selects the new one, so pieces behind the reader stop being
+ * fetched. Uses WebTorrent's stream selections (exact-match removal, never merged with other
+ * selections), the same mechanism its own file iterator uses.
  */
 export class PriorityWindows {
   readonly #windows = new Map<string, Window>()
@@ -24,7 +25,8 @@ export class PriorityWindows {
    * whole 16 MiB readahead selected at once after a seek, the 31 other pieces arrive together
    * with the one at the read position, and the shard thread is so busy taking them in that the
    * first piece's disk-write callback (which is what makes it "verified") ran 90-330 ms after
-   * its hash check; the first byte waited for it.
+   * its hash check; the first byte waited for it. With slow start, 30 cold seeks each: first
+   * byte median 213 -> 114 ms, p90 345 -> 129 ms; cold sequential throughput unchanged.
    */
   move (id: string, torrent: Torrent, from: number, to: number, now = Date.now()): void {
     const w = this.#windows.get(id)

@@ -31,6 +31,8 @@ export class EngineMetrics {
   readonly #verified: Counter
   readonly #metadataWait: Histogram
   readonly #figures: () => EngineFigures
+  /** The two byte counters as plain numbers (prom-client's Counter.get() is async). */
+  readonly #moved = { downloaded: 0, uploaded: 0 }
   /** The figures of the scrape being answered: read once, shared by every gauge. */
   #current: EngineFigures | null = null
 
@@ -56,8 +58,20 @@ export class EngineMetrics {
     new Gauge({ name: `${PREFIX}stream_windows`, help: 'Priority windows of open streams in the engine.', registers, collect () { this.set(read().streams) } })
   }
 
-  downloaded (bytes: number): void { this.#downloaded.inc(bytes) }
-  uploaded (bytes: number): void { this.#uploaded.inc(bytes) }
+  downloaded (bytes: number): void {
+    this.#downloaded.inc(bytes)
+    this.#moved.downloaded += bytes
+  }
+
+  uploaded (bytes: number): void {
+    this.#uploaded.inc(bytes)
+    this.#moved.uploaded += bytes
+  }
+
+  /** Bytes moved since the shard started, read synchronously (the bandwidth balancer's demand). */
+  moved (): { downloaded: number, uploaded: number } {
+    return { ...this.#moved }
+  }
   pieceVerified (): void { this.#verified.inc() }
   metadataArrived (seconds: number): void { this.#metadataWait.observe(seconds) }
 

@@ -71,8 +71,6 @@ export class Engine {
   readonly #waking = new Map<string, Promise<Entry>>()
   readonly #windows = new PriorityWindows()
   readonly #timers: NodeJS.Timeout[] = []
-  /** Bytes downloaded and uploaded by every torrent since the shard started. */
-  readonly #moved: ThrottleResult = { downloaded: 0, uploaded: 0 }
   #ready = false
   readonly #metrics = new EngineMetrics(() => this.#figures())
 
@@ -362,7 +360,7 @@ export class Engine {
     if (this.#client.throttleDownload(download) === false || this.#client.throttleUpload(upload) === false) {
       throw new TodError('TOD_ERR_BAD_QUERY', 'a rate is a non-negative number or -1')
     }
-    return { ...this.#moved }
+    return this.#metrics.moved()
   }
 
   /** Persists bitfields and destroys the client. Idempotent. */
@@ -443,8 +441,6 @@ export class Engine {
         w.resolve(false)
       }
     })
-    torrent.on('download', (bytes: number) => { this.#moved.downloaded += bytes })
-    torrent.on('upload', (bytes: number) => { this.#moved.uploaded += bytes })
     torrent.on('warning', (err: Error) => { this.#log.debug('torrent warning', { infoHash, err: err.message }) })
     // Peer hints from the magnet; WebTorrent takes them from a magnet itself, but a torrent
     // reloaded from its .torrent file would otherwise have no way back to them.

@@ -8,6 +8,8 @@ module.exports = {
     script: 'dist/src/daemon/main.js',
     // Or `serve --config /path/to/config.json` (JSON or YAML); environment variables work too.
     args: 'serve --port 8080 --dir /var/tmp/tod-p2m',
+    // Native RC4 for BitTorrent protocol encryption, as `npm start` and the packaged launcher.
+    node_args: '--openssl-legacy-provider',
     exec_mode: 'fork',
     instances: 1,
     // SIGINT (PM2's stop signal) to the supervisor only: it drains the front-ends itself. With

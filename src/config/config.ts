@@ -36,6 +36,7 @@ export interface Config {
     readonly dht: boolean
     readonly lsd: boolean
     readonly nat_traversal: boolean
+    readonly encryption: 'prefer' | 'require' | 'off'
   }
   readonly streaming: { readonly readahead_bytes: number, readonly buffer_size: number }
   readonly security: {

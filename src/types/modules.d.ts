@@ -70,6 +70,8 @@ declare module 'webtorrent' {
     downloadLimit?: number
     uploadLimit?: number
     blocklist?: string[]
+    /** Protocol encryption: 0 off, 1 offered with plaintext fallback (the default), 2 required. */
+    secure?: 0 | 1 | 2
   }
 
   export default class WebTorrent extends EventEmitter {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -23,6 +24,9 @@ import { EngineMetrics } from './engine-metrics.js'
 import type { EngineFigures } from './engine-metrics.js'
 import { watchTorrent } from './torrent-events.js'
 import type { TorrentMeta } from './persist.js'
+
+/** torrent.encryption as WebTorrent's `secure` level (0 off, 1 with plaintext fallback, 2 required). */
+const ENCRYPTION = { off: 0, prefer: 1, require: 2 } as const
 
 /** What a shard thread answers for every task: errors travel as data, not as thrown objects. */
 export type TaskOutcome = { ok: true, value: unknown } | { ok: false, error: SerializedError }
@@ -92,6 +96,7 @@ export class Engine {
       natPmp: t.nat_traversal,
       torrentPort: t.port > 0 ? t.port + shard : 0,
       maxConns: t.max_connections,
+      secure: ENCRYPTION[t.encryption],
       downloadLimit: split(t.download_rate_limit),
       uploadLimit: split(t.upload_rate_limit),
       // Incoming peers from non-public IPv4 ranges are refused. ip-set is IPv4-only (an IPv6
@@ -118,7 +123,11 @@ export class Engine {
     const idleMs = this.#config.torrent.idle_timeout * 1000
     this.#timers.push(setInterval(() => { this.#sleepIdle(idleMs) }, Math.max(1000, Math.min(30_000, idleMs / 4))))
     this.#ready = true
-    this.#log.info('shard ready', { shard: this.#shard, torrents: this.#entries.size })
+    this.#log.info('shard ready', { shard: this.#shard, torrents: this.#entries.size + this.#dormant.size, encryption: this.#config.torrent.encryption, nativeRc4: nativeRc4() })
+    if (this.#config.torrent.encryption !== 'off' && !nativeRc4()) {
+      // Measured (docs/performance.md): RC4 in JavaScript was ~40% of a shard's CPU on a cold read.
+      this.#log.warn('protocol encryption runs RC4 in JavaScript; start node with --openssl-legacy-provider for native RC4', { shard: this.#shard })
+    }
   }
 
   /** Runs one task; never throws. */
@@ -581,6 +590,16 @@ export class Engine {
         this.#log.warn('bitfield not persisted', { infoHash, err: String(err) })
       }
     }
+  }
+}
+
+/** Whether OpenSSL offers RC4 here (the test bittorrent-protocol makes to pick its own RC4). */
+function nativeRc4 (): boolean {
+  try {
+    crypto.createCipheriv('rc4', Buffer.alloc(16), '')
+    return true
+  } catch {
+    return false
   }
 }
 

@@ -49,7 +49,8 @@ export async function startDaemon (opts: DaemonOptions = {}): Promise<Daemon> {
   const ownDir = opts.dir === undefined
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tod-e2e-'))
   const proc = spawn(process.execPath, [
-    MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--dir', dir,
+    // As `npm start` and the packaged launcher run it: native RC4 for protocol encryption.
+    '--openssl-legacy-provider', MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--dir', dir,
     '--workers', String(opts.workers ?? 2), '--shards', String(opts.shards ?? 2), ...(opts.args ?? [])
   ], {
     env: {

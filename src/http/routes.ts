@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Config } from '../config/config.js'
 import type { Access } from '../security/access.js'
 import type { EngineClient } from './engine-client.js'
+import type { FileCache } from './file-cache.js'
 import { crashShard, health, live } from './handlers/health.js'
 import { metrics } from './handlers/metrics.js'
 import { serveFile, streamMagnet } from './handlers/stream.js'
@@ -13,6 +14,8 @@ export interface RouteContext {
   engine: EngineClient
   /** Tokens and signed URLs: documents and playlists hand out signed stream URLs. */
   access: Access
+  /** Files the engine has described, so a stream of a known file skips the `file` task. */
+  files: FileCache
 }
 
 /** A handler answers the request (the bytes sent are counted by the server's metrics). */

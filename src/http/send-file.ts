@@ -16,6 +16,11 @@ export interface SendFileOptions {
   disposition?: 'inline' | 'attachment'
   /** A client that takes no bytes for this long is cut off (server.write_idle_timeout_ms; 0: never). */
   writeIdleMs: number
+  /**
+   * Checks that the torrent and file are still known (throws if not), for answers that make no
+   * engine read (304, 412, 416, HEAD); given when `file` came from the front-end's cache.
+   */
+  confirm?: () => Promise<void>
 }
 
 /**
@@ -38,9 +43,13 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   }
 
   const ifMatch = req.headers['if-match']
-  if (ifMatch !== undefined && !matches(ifMatch, etag, true)) throw new TodError('TOD_ERR_PRECONDITION')
+  if (ifMatch !== undefined && !matches(ifMatch, etag, true)) {
+    await opts.confirm?.()
+    throw new TodError('TOD_ERR_PRECONDITION')
+  }
   const ifNoneMatch = req.headers['if-none-match']
   if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag, false)) {
+    await opts.confirm?.()
     res.writeHead(304, { ETag: etag, 'Cache-Control': headers['Cache-Control'] as string })
     res.end()
     return
@@ -51,6 +60,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   const rangeHeader = ifRange === undefined || String(ifRange).trim() === etag ? req.headers.range : undefined
   const range = resolveRange(rangeHeader, file.size)
   if (range.kind === 'unsatisfiable') {
+    await opts.confirm?.()
     throw new TodError('TOD_ERR_RANGE', undefined, { headers: { 'Content-Range': `bytes */${file.size}` } })
   }
   const start = range.kind === 'partial' ? range.start : 0
@@ -60,6 +70,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   headers['Content-Length'] = end - start + 1
 
   if (req.method === 'HEAD' || end < start) {
+    await opts.confirm?.()
     res.writeHead(status, headers)
     res.end()
     return

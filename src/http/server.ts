@@ -6,6 +6,7 @@ import type { Logger } from '../log.js'
 import type { HttpMetrics } from '../metrics/http-metrics.js'
 import { requestId } from '../metrics/request-id.js'
 import { Access } from '../security/access.js'
+import { FileCache } from './file-cache.js'
 import type { EngineClient } from './engine-client.js'
 import { Guard } from './guard.js'
 import { sendError } from './respond.js'
@@ -37,7 +38,7 @@ export interface FrontendServer {
 export function createHttpServer (config: Config, engine: EngineClient, log: Logger, urlKey: string, metrics: HttpMetrics): FrontendServer {
   const access = new Access({ tokens: config.security.api_tokens, signingKey: urlKey, ttlSec: config.security.signed_url_ttl })
   const guard = new Guard(config, engine, access)
-  const ctx = { config, engine, access }
+  const ctx = { config, engine, access, files: new FileCache() }
   let draining = false
   const server = http.createServer({
     headersTimeout: config.server.header_timeout_ms,

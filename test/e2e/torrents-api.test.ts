@@ -142,4 +142,21 @@ t.test('DELETE /torrent/{ih}: 409 while streamed, then 204 and the data is gone'
   t.notOk(fs.existsSync(path.join(daemon.dir, '.tod-p2m-state', 'torrents', `${other.infoHash}.torrent`)), 'state removed')
   t.equal(await code(await fetch(`${daemon.base}/torrent/${other.infoHash}`)), 'TOD_ERR_UNKNOWN_TORRENT')
   t.equal((await fetch(`${daemon.base}/torrent/${other.infoHash}`, { method: 'DELETE' })).status, 404)
+  // Front-ends remember the files they have served (file-cache.ts); a deleted torrent is
+  // still unknown on every path, also those that answer without reading (HEAD, 304, 416).
+  const url = `${daemon.base}/stream/${other.infoHash}/0`
+  const etag = `"${other.infoHash}-0"`
+  const asks: Array<[string, RequestInit]> = [
+    ['GET', {}], ['HEAD', { method: 'HEAD' }], ['If-None-Match', { headers: { 'If-None-Match': etag } }],
+    ['If-Match', { headers: { 'If-Match': '"other"' } }], ['Range past the end', { headers: { Range: 'bytes=999999999-' } }]
+  ]
+  for (const [what, init] of asks) {
+    // Several times each: the requests spread over both front-ends.
+    const statuses = await Promise.all(Array.from({ length: 6 }, async () => {
+      const res = await fetch(url, init)
+      await res.arrayBuffer()
+      return res.status
+    }))
+    t.same(new Set(statuses), new Set([404]), `${what} after DELETE: 404`)
+  }
 })

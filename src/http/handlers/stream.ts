@@ -10,7 +10,7 @@ import { sendFile } from '../send-file.js'
  * GET /stream?magnet=URI[&file=N]: adds the torrent if needed, waits for its metadata, and
  * streams file N or else the largest video file (the largest file when there is no video).
  */
-export const streamMagnet: Handler = async (req, res, url, { engine, config }) => {
+export const streamMagnet: Handler = async (req, res, url, { engine, config, files }) => {
   const magnetParam = url.searchParams.get('magnet')
   if (magnetParam === null || magnetParam === '') throw new TodError('TOD_ERR_BAD_QUERY', 'the "magnet" query parameter is required')
   const { infoHash, magnet } = parseMagnet(magnetParam)
@@ -18,6 +18,7 @@ export const streamMagnet: Handler = async (req, res, url, { engine, config }) =
   const wanted = fileParam === null ? null : parseFileId(fileParam)
   const { torrent } = await engine.run({ type: 'add', infoHash, magnet, wait: true }, clientOf(req, config))
   if (torrent === null) throw new TodError('TOD_ERR_METADATA_TIMEOUT')
+  files.putTorrent(torrent)
   const file = wanted === null ? pickDefaultFile(torrent) : torrent.files[wanted]
   if (file === undefined) throw new TodError(wanted === null ? 'TOD_ERR_NO_PLAYABLE_FILE' : 'TOD_ERR_UNKNOWN_FILE')
   await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
@@ -28,17 +29,27 @@ export const streamMagnet: Handler = async (req, res, url, { engine, config }) =
  * trailing name is ignored. /document and /image answer 415 for files not of their kind.
  */
 export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
-  return async (req, res, url, { engine, config }) => {
+  return async (req, res, url, { engine, config, files }) => {
     const [, , ihPart, idPart] = url.pathname.split('/')
     if (ihPart === undefined || idPart === undefined || ihPart === '' || idPart === '') {
       throw new TodError('TOD_ERR_NOT_FOUND', `use /${url.pathname.split('/')[1] ?? 'stream'}/{infoHash}/{fileId}`)
     }
     const infoHash = normalizeInfoHash(ihPart)
     const fileId = parseFileId(idPart)
-    const { file } = await engine.run({ type: 'file', infoHash, fileId })
+    const describe = async (): Promise<FileInfo> => (await engine.run({ type: 'file', infoHash, fileId })).file
+    const cached = files.get(infoHash, fileId)
+    const file = cached ?? await describe()
+    if (cached === undefined) files.put(infoHash, file)
     if (kind === 'image' && !file.mime.startsWith('image/')) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not an image (${file.mime})`)
     if (kind === 'document' && !isDocument(file.mime)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not a document (${file.mime})`)
-    await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
+    await sendFile(req, res, engine, {
+      infoHash,
+      file,
+      bufferSize: config.streaming.buffer_size,
+      writeIdleMs: config.server.write_idle_timeout_ms,
+      // A remembered file still needs its torrent to be here when no read will check it.
+      ...(cached !== undefined ? { confirm: async () => { await describe() } } : {})
+    })
   }
 }
 

@@ -16,7 +16,7 @@ import { streamUrl, torrentDocument } from '../torrent-doc.js'
  * document once the metadata is known, 200 when the torrent was already there, 202 with a
  * Location when the client asked not to wait (?wait=false or Prefer: respond-async).
  */
-export const addTorrent: Handler = async (req, res, url, { engine, config, access }) => {
+export const addTorrent: Handler = async (req, res, url, { engine, config, access, files }) => {
   const body = await readBody(req, config.server.max_torrent_upload_bytes)
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   let source: { infoHash: string, magnet?: string, torrentFile?: string }
@@ -49,6 +49,7 @@ export const addTorrent: Handler = async (req, res, url, { engine, config, acces
     return
   }
   const status = await engine.run({ type: 'info', infoHash: source.infoHash })
+  files.putTorrent(status)
   sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)), { Location: location })
 }
 
@@ -60,7 +61,7 @@ export const listTorrents: Handler = async (req, res, _url, { engine, config }) 
 }
 
 /** GET /torrent/{infoHash}: the torrent document. DELETE: stop it and remove its data (204). */
-export const torrent: Handler = async (req, res, url, { engine, config, access }) => {
+export const torrent: Handler = async (req, res, url, { engine, config, access, files }) => {
   const infoHash = normalizeInfoHash(url.pathname.split('/')[2] ?? '')
   if (req.method === 'DELETE') {
     await engine.run({ type: 'delete', infoHash })
@@ -68,6 +69,7 @@ export const torrent: Handler = async (req, res, url, { engine, config, access }
     return
   }
   const status = await engine.run({ type: 'info', infoHash })
+  files.putTorrent(status)
   sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)))
 }
 

@@ -67,6 +67,12 @@ cp -a vendor "$app/vendor"
 # nothing is downloaded outside the registry.
 (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
 rm -f "$app/package-lock.json" "$app/node_modules/.package-lock.json"
+# The dependency patches a checkout gets from `postinstall` (patches/README.md), with the
+# checkout's patch-package (a dev dependency, not shipped).
+cp -a patches "$app/patches"
+(cd "$app" && "$repo/node_modules/.bin/patch-package" --error-on-fail >&2)
+rm -rf "$app/patches"
+grep -q 'tod-p2m:' "$app/node_modules/webtorrent/lib/torrent.js" || die "patches/webtorrent+*.patch did not apply"
 [[ -L $app/node_modules/webrtc-polyfill && -f $app/node_modules/webrtc-polyfill/index.js ]] \
   || die "node_modules/webrtc-polyfill does not resolve to vendor/webrtc-polyfill"
 

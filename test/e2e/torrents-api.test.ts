@@ -150,10 +150,11 @@ t.test('DELETE /torrent/{ih}: 409 while streamed, then 204 and the data is gone'
     ['GET', {}], ['HEAD', { method: 'HEAD' }], ['If-None-Match', { headers: { 'If-None-Match': etag } }],
     ['If-Match', { headers: { 'If-Match': '"other"' } }], ['Range past the end', { headers: { Range: 'bytes=999999999-' } }]
   ]
+  asks.push(['/image of a non-image file', {}])
   for (const [what, init] of asks) {
     // Several times each: the requests spread over both front-ends.
     const statuses = await Promise.all(Array.from({ length: 6 }, async () => {
-      const res = await fetch(url, init)
+      const res = await fetch(what.startsWith('/image') ? url.replace('/stream/', '/image/') : url, init)
       await res.arrayBuffer()
       return res.status
     }))

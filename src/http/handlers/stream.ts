@@ -40,8 +40,11 @@ export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
     const cached = files.get(infoHash, fileId)
     const file = cached ?? await describe()
     if (cached === undefined) files.put(infoHash, file)
-    if (kind === 'image' && !file.mime.startsWith('image/')) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not an image (${file.mime})`)
-    if (kind === 'document' && !isDocument(file.mime)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not a document (${file.mime})`)
+    const misfit = kind === 'image' && !file.mime.startsWith('image/') ? 'an image' : kind === 'document' && !isDocument(file.mime) ? 'a document' : null
+    if (misfit !== null) {
+      if (cached !== undefined) await describe() // a deleted torrent is a 404, not a 415
+      throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not ${misfit} (${file.mime})`)
+    }
     await sendFile(req, res, engine, {
       infoHash,
       file,

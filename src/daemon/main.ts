@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --openssl-legacy-provider
+#!/usr/bin/env node
 // Entry of the daemon (the cluster primary): the command line, then the supervisor.
 import { hideBin } from 'yargs/helpers'
 import { createLogger } from '../log.js'

@@ -123,8 +123,9 @@ export class Engine {
     const idleMs = this.#config.torrent.idle_timeout * 1000
     this.#timers.push(setInterval(() => { this.#sleepIdle(idleMs) }, Math.max(1000, Math.min(30_000, idleMs / 4))))
     this.#ready = true
-    this.#log.info('shard ready', { shard: this.#shard, torrents: this.#entries.size + this.#dormant.size, encryption: this.#config.torrent.encryption, nativeRc4: nativeRc4() })
-    if (this.#config.torrent.encryption !== 'off' && !nativeRc4()) {
+    const native = nativeRc4()
+    this.#log.info('shard ready', { shard: this.#shard, torrents: this.#entries.size + this.#dormant.size, encryption: this.#config.torrent.encryption, nativeRc4: native })
+    if (this.#config.torrent.encryption !== 'off' && !native) {
       // Measured (docs/performance.md): RC4 in JavaScript was ~40% of a shard's CPU on a cold read.
       this.#log.warn('protocol encryption runs RC4 in JavaScript; start node with --openssl-legacy-provider for native RC4', { shard: this.#shard })
     }

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { TodError } from '../errors.js'
 import type { FileInfo, ReadResult } from '../protocol.js'
+import { WriteIdleError, clientGone } from './client-gone.js'
 import type { EngineClient } from './engine-client.js'
 import { resolveRange } from './range.js'
 
@@ -136,19 +137,6 @@ async function drained (res: ServerResponse, idleMs: number): Promise<void> {
     res.on('drain', onDrain)
     res.on('close', onClose)
   })
-}
-
-/** The client stopped reading; logged as such, answered with nothing (the socket is closed). */
-export class WriteIdleError extends Error {
-  readonly code = 'ERR_STREAM_PREMATURE_CLOSE'
-  constructor (ms: number) {
-    super(`the client took no bytes for ${ms} ms`)
-    this.name = 'WriteIdleError'
-  }
-}
-
-function clientGone (): Error {
-  return Object.assign(new Error('the client went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })
 }
 
 /** If-Match / If-None-Match list against our ETag (strong or weak comparison). */

@@ -38,7 +38,7 @@ export interface Config {
     readonly nat_traversal: boolean
     readonly encryption: 'prefer' | 'require' | 'off'
   }
-  readonly streaming: { readonly readahead_bytes: number, readonly buffer_size: number }
+  readonly streaming: { readonly readahead_bytes: number, readonly buffer_size: number, readonly sendfile: boolean }
   readonly security: {
     readonly allow_private_networks: boolean
     readonly api_tokens: readonly string[]

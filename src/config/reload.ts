@@ -23,6 +23,7 @@ export const LIVE_KEYS: ReadonlySet<string> = new Set([
   'torrent.download_rate_limit',
   'torrent.upload_rate_limit',
   'streaming.buffer_size',
+  'streaming.sendfile',
   'security.api_tokens',
   'security.url_signing_key',
   'security.signed_url_ttl',

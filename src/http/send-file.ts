@@ -1,18 +1,23 @@
 import fs from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { TodError } from '../errors.js'
+import { bodyBytesSent } from '../metrics/body-bytes.js'
 import type { FileInfo, ReadResult } from '../protocol.js'
 import { WriteIdleError, clientGone } from './client-gone.js'
 import type { EngineClient } from './engine-client.js'
 import { resolveRange } from './range.js'
+import { sendRange, sendableFd, sendfileAvailability } from './sendfile.js'
 
 let streamCounter = 0
 
 export interface SendFileOptions {
   infoHash: string
   file: FileInfo
-  /** Chunk size of disk reads. */
+  /** Chunk size of disk reads (when the bytes are copied). */
   bufferSize: number
+  /** Send with sendfile(2) where it works (streaming.sendfile); the bytes are copied otherwise. */
+  sendfile: boolean
   /** Content-Disposition type. */
   disposition?: 'inline' | 'attachment'
   /** A client that takes no bytes for this long is cut off (server.write_idle_timeout_ms; 0: never). */
@@ -28,7 +33,9 @@ export interface SendFileOptions {
  * Serves one file of a torrent: validators, conditionals and one byte range per RFC 9110,
  * then the bytes straight from the verified file on disk. The read is a loop of engine
  * "make [pos, ...) ready" calls; the next one is asked for while the current span is being
- * sent, so the engine's window stays ahead of the client.
+ * sent, so the engine's window stays ahead of the client. The bytes go from the page cache into
+ * the socket with sendfile(2) when `opts.sendfile` is set, the addon is loaded and the socket is
+ * plain TCP; otherwise they are copied through `res.write`.
  */
 export async function sendFile (req: IncomingMessage, res: ServerResponse, engine: EngineClient, opts: SendFileOptions): Promise<void> {
   const { infoHash, file } = opts
@@ -80,6 +87,8 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
   const streamId = `${process.pid}-${++streamCounter}`
   const read = async (offset: number): Promise<ReadResult> =>
     await engine.run({ type: 'read', infoHash, fileId: file.id, offset, streamId })
+  const direct = opts.sendfile && sendfileAvailability().available && sendableFd(req.socket) !== null
+  let open: { path: string, handle: FileHandle } | null = null
   try {
     // The first span is awaited before the status line, so a stall still gets a JSON 504.
     let next: Promise<ReadResult> | null = read(start)
@@ -90,15 +99,45 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
       const spanEnd = Math.min(end, pos + span.available - 1)
       next = spanEnd < end ? read(spanEnd + 1) : null
       next?.catch(() => {}) // awaited on the next turn; a rejection now must not go unhandled
-      if (!res.headersSent) res.writeHead(status, headers)
-      await writeSpan(res, span.diskPath, pos, spanEnd, opts.bufferSize, opts.writeIdleMs)
+      if (!res.headersSent) {
+        res.writeHead(status, headers)
+        if (direct) await headersWritten(res, opts.writeIdleMs)
+      }
+      if (direct) {
+        if (open === null || open.path !== span.diskPath) {
+          const old = open
+          open = null // a failed open below must not leave the old handle to be closed twice
+          await old?.handle.close()
+          open = { path: span.diskPath, handle: await fs.promises.open(span.diskPath, 'r') }
+        }
+        const socket = res.socket
+        if (socket === null) throw clientGone()
+        await sendRange(socket, open.handle.fd, pos, spanEnd - pos + 1, opts.writeIdleMs, (n) => { bodyBytesSent(res, n) })
+      } else {
+        await writeSpan(res, span.diskPath, pos, spanEnd, opts.bufferSize, opts.writeIdleMs)
+      }
       pos = spanEnd + 1
     }
+    // Content-Length is set: ending with no body is right when sendfile sent it.
     res.end()
   } finally {
+    await open?.handle.close().catch(() => {})
     // Finished, failed or the client went away: the window is not needed any more.
     engine.run({ type: 'release', infoHash, streamId }).catch(() => {})
   }
+}
+
+/**
+ * Sends the status line and headers and waits until the socket has taken them, so the bytes
+ * sendfile(2) writes into the socket come after them. A pipelined response waits here for its
+ * turn on the connection (Node holds its output until the responses before it have finished).
+ */
+async function headersWritten (res: ServerResponse, idleMs: number): Promise<void> {
+  await untilCut(res, idleMs, (done) => {
+    // An empty write: Node sends the pending headers with it and calls back once written.
+    res.write('', (err) => { done(err ?? undefined) })
+    return () => {}
+  })
 }
 
 /**
@@ -118,24 +157,38 @@ async function writeSpan (res: ServerResponse, file: string, start: number, end:
   }
 }
 
-/**
- * Resolves on 'drain'; rejects if the client goes away first, or takes nothing for `idleMs`
- * (a client that stopped reading would otherwise hold its socket, file and window for ever).
- */
+/** Resolves on 'drain'. */
 async function drained (res: ServerResponse, idleMs: number): Promise<void> {
+  await untilCut(res, idleMs, (done) => {
+    const onDrain = (): void => { done() }
+    res.on('drain', onDrain)
+    return () => { res.off('drain', onDrain) }
+  })
+}
+
+/**
+ * Resolves when `wait` calls back (it returns its own cleanup); rejects if the client goes away
+ * first, or takes nothing for `idleMs` (a client that stopped reading would otherwise hold its
+ * socket, file and window for ever; the response is destroyed).
+ */
+async function untilCut (res: ServerResponse, idleMs: number, wait: (done: (err?: Error) => void) => () => void): Promise<void> {
   await new Promise<void>((resolve, reject) => {
+    let settled = false
+    let stop = (): void => {}
     const timer = idleMs > 0 ? setTimeout(() => { done(new WriteIdleError(idleMs)); res.destroy() }, idleMs) : undefined
     const done = (err?: Error): void => {
+      if (settled) return
+      settled = true
       clearTimeout(timer)
-      res.off('drain', onDrain)
       res.off('close', onClose)
+      stop()
       if (err === undefined) resolve()
       else reject(err)
     }
-    const onDrain = (): void => { done() }
     const onClose = (): void => { done(clientGone()) }
-    res.on('drain', onDrain)
     res.on('close', onClose)
+    stop = wait((err) => { done(err === undefined ? undefined : clientGone(err)) })
+    if (settled) stop()
   })
 }
 

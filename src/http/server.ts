@@ -11,6 +11,7 @@ import type { EngineClient } from './engine-client.js'
 import { Guard } from './guard.js'
 import { sendError } from './respond.js'
 import { route } from './routes.js'
+import { sendfileAvailability } from './sendfile.js'
 
 /** Time to send a whole request (a body included: POST /torrents bodies are small). */
 const REQUEST_TIMEOUT_MS = 30_000
@@ -39,6 +40,8 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
   const access = new Access({ tokens: config.security.api_tokens, signingKey: urlKey, ttlSec: config.security.signed_url_ttl })
   const guard = new Guard(config, engine, access)
   const ctx = { config, engine, access, files: new FileCache() }
+  const sendfile = config.streaming.sendfile ? sendfileAvailability() : null
+  if (sendfile !== null && !sendfile.available) log.warn('sendfile(2) is not available: file bytes are copied', { reason: sendfile.reason })
   let draining = false
   const server = http.createServer({
     headersTimeout: config.server.header_timeout_ms,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 import type { MetricsSnapshot } from '../protocol.js'
+import { countBodyBytesWith } from './body-bytes.js'
 import { PREFIX, newRegistry, snapshotOf } from './registry.js'
 
 /** Routes that stream file bytes: they get a time-to-first-byte and count as active streams. */
@@ -43,8 +44,9 @@ export class HttpMetrics {
 
   /**
    * Watches one request: counts its body bytes and the time to its first byte (by wrapping
-   * `res.write` and `res.end`: Node has no per-response write event), and records it when the
-   * response ends or the client goes away. `routeOf` is read then, so it may be set late.
+   * `res.write` and `res.end`: Node has no per-response write event; bytes sent around them,
+   * with sendfile(2), are reported through `bodyBytesSent`), and records it when the response
+   * ends or the client goes away. `routeOf` is read then, so it may be set late.
    */
   track (req: IncomingMessage, res: ServerResponse, routeOf: () => string): Exchange {
     const started = process.hrtime.bigint()
@@ -72,6 +74,10 @@ export class HttpMetrics {
       if (typeof args[0] !== 'function' && !bodyless()) state.bytes += byteLength(args[0], args[1])
       return (end as (...a: unknown[]) => ServerResponse).apply(res, args)
     }) as typeof res.end
+    countBodyBytesWith(res, (bytes) => {
+      first()
+      if (!bodyless()) state.bytes += bytes
+    })
     res.once('close', () => {
       const route = routeOf()
       const method = METHODS.has(req.method ?? '') ? req.method as string : 'other'

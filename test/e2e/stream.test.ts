@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -87,6 +88,64 @@ t.test('suffix and open ranges, the trailing name, HEAD', async (t) => {
   t.equal(headRange.status, 206)
   t.equal(headRange.headers.get('content-length'), '100')
 })
+
+t.test('pipelined requests on one keep-alive connection: ranges, HEAD, 304, 416 in order', async (t) => {
+  const id = idOf('data.bin')
+  const bytes = fs.readFileSync(data)
+  const etag = `"${ih}-${id}"`
+  const host = `Host: 127.0.0.1:${daemon.port}`
+  const a = 1_000_003
+  const b = 2_500_000
+  const requests = [
+    `GET /stream/${ih}/${id} HTTP/1.1\r\n${host}\r\nRange: bytes=${a}-\r\n\r\n`,
+    `HEAD /stream/${ih}/${id} HTTP/1.1\r\n${host}\r\n\r\n`,
+    `GET /stream/${ih}/${id} HTTP/1.1\r\n${host}\r\nIf-None-Match: ${etag}\r\n\r\n`,
+    `GET /stream/${ih}/${id} HTTP/1.1\r\n${host}\r\nRange: bytes=0-${b}\r\n\r\n`,
+    `GET /stream/${ih}/${id} HTTP/1.1\r\n${host}\r\nRange: bytes=${bytes.length}-\r\n\r\n`,
+    `GET /stream/${ih}/${id} HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`
+  ]
+  const socket = net.connect(daemon.port, '127.0.0.1')
+  t.teardown(() => { socket.destroy() })
+  socket.write(requests.join('')) // all at once: each response waits for the one before it
+  const responses = await readResponses(socket, ['GET', 'HEAD', 'GET', 'GET', 'GET', 'GET'])
+  t.same(responses.map((r) => r.status), [206, 200, 304, 206, 416, 200])
+  t.ok(responses[0]!.body.equals(bytes.subarray(a)), `bytes ${a}- (to the end)`)
+  t.equal(responses[1]!.headers['content-length'], String(bytes.length), 'HEAD: the length, no body')
+  t.equal(responses[1]!.body.length, 0)
+  t.equal(responses[2]!.body.length, 0, '304: no body')
+  t.ok(responses[3]!.body.equals(bytes.subarray(0, b + 1)), `bytes 0-${b}`)
+  t.equal(responses[4]!.headers['content-range'], `bytes */${bytes.length}`)
+  t.match(responses[4]!.body.toString(), /TOD_ERR_RANGE/)
+  t.ok(responses[5]!.body.equals(bytes), 'the whole file')
+  t.equal(responses[5]!.headers.connection, 'close')
+})
+
+/** Reads one HTTP/1.1 response per method from `socket` (bodies by Content-Length; none for HEAD, 304). */
+async function readResponses (socket: net.Socket, methods: string[]): Promise<Array<{ status: number, headers: Record<string, string>, body: Buffer }>> {
+  let buffered = Buffer.alloc(0)
+  let wake: () => void = () => {}
+  let ended = false
+  socket.on('data', (c: Buffer) => { buffered = Buffer.concat([buffered, c]); wake() })
+  socket.on('close', () => { ended = true; wake() })
+  const more = async (): Promise<void> => {
+    if (ended) throw new Error('the connection closed early')
+    await new Promise<void>((resolve) => { wake = resolve })
+  }
+  const out = []
+  for (const method of methods) {
+    let end: number
+    while ((end = buffered.indexOf('\r\n\r\n')) < 0) await more()
+    const [statusLine, ...lines] = buffered.subarray(0, end).toString('latin1').split('\r\n')
+    buffered = buffered.subarray(end + 4)
+    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]))
+    const status = Number(statusLine?.split(' ')[1])
+    const length = method === 'HEAD' || status === 304 ? 0 : Number(headers['content-length'] ?? 0)
+    while (buffered.length < length) await more()
+    out.push({ status, headers, body: buffered.subarray(0, length) })
+    buffered = buffered.subarray(length)
+  }
+  return out
+}
 
 t.test('416 carries Content-Range: bytes */SIZE and a JSON error', async (t) => {
   const id = idOf('notes.txt')

@@ -2,6 +2,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { bodyBytesSent } from '../../src/metrics/body-bytes.js'
 import { HttpMetrics } from '../../src/metrics/http-metrics.js'
 import type { Exchange } from '../../src/metrics/http-metrics.js'
 import type { MetricsSnapshot } from '../../src/protocol.js'
@@ -13,7 +14,7 @@ let release: () => void = () => {}
 let closed = 0
 let onClose: () => void = () => {}
 const server = http.createServer((req, res) => {
-  const route = req.url === '/stream' ? 'stream-file' : req.url === '/slow' ? 'stream-file' : 'torrent'
+  const route = req.url === '/stream' || req.url === '/slow' || req.url === '/direct' ? 'stream-file' : 'torrent'
   exchanges.push(metrics.track(req, res, () => route))
   res.once('close', () => { closed++; onClose() }) // after track's own listener
   if (req.url === '/slow') {
@@ -21,6 +22,18 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Length': 6 })
     res.write('abc')
     release = () => { res.end('def') }
+    return
+  }
+  if (req.url === '/direct') {
+    // As send-file.ts does with sendfile(2): the headers through the response, the body
+    // straight into the socket, reported with bodyBytesSent.
+    res.writeHead(200, { 'Content-Length': 1000 })
+    res.write('', () => {
+      res.socket!.write(Buffer.alloc(1000), () => {
+        bodyBytesSent(res, 1000)
+        res.end()
+      })
+    })
     return
   }
   if (req.url === '/stream') {
@@ -73,4 +86,15 @@ t.test('a stream sending bytes is active until it ends', async (t) => {
   while (!(await reader.read()).done);
   await closedAll(6)
   t.equal(value(await metrics.snapshot(), 'tod_p2m_http_active_streams'), 0)
+})
+
+t.test('body bytes sent around res.write (sendfile) are counted', async (t) => {
+  const before = value(await metrics.snapshot(), 'tod_p2m_http_response_body_bytes_total', { route: 'stream-file' })
+  const res = await fetch(`${base}/direct`)
+  t.equal((await res.arrayBuffer()).byteLength, 1000)
+  await closedAll(7)
+  const s = await metrics.snapshot()
+  t.equal(value(s, 'tod_p2m_http_response_body_bytes_total', { route: 'stream-file' }) - before, 1000)
+  t.equal(exchanges.at(-1)?.bytes, 1000, 'in the log line too')
+  t.equal(value(s, 'tod_p2m_http_stream_ttfb_seconds', {}, 'tod_p2m_http_stream_ttfb_seconds_count'), 5, 'a time to first byte, like the other streams')
 })

@@ -21,7 +21,7 @@ export const streamMagnet: Handler = async (req, res, url, { engine, config, fil
   files.putTorrent(torrent)
   const file = wanted === null ? pickDefaultFile(torrent) : torrent.files[wanted]
   if (file === undefined) throw new TodError(wanted === null ? 'TOD_ERR_NO_PLAYABLE_FILE' : 'TOD_ERR_UNKNOWN_FILE')
-  await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, writeIdleMs: config.server.write_idle_timeout_ms })
+  await sendFile(req, res, engine, { infoHash, file, bufferSize: config.streaming.buffer_size, sendfile: config.streaming.sendfile, writeIdleMs: config.server.write_idle_timeout_ms })
 }
 
 /**
@@ -49,6 +49,7 @@ export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
       infoHash,
       file,
       bufferSize: config.streaming.buffer_size,
+      sendfile: config.streaming.sendfile,
       writeIdleMs: config.server.write_idle_timeout_ms,
       // A remembered file still needs its torrent to be here when no read will check it.
       ...(cached !== undefined ? { confirm: async () => { await describe() } } : {})

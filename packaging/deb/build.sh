@@ -62,9 +62,13 @@ cp package.json package-lock.json "$app/"
 # package.json depends on file:vendor/webrtc-polyfill; npm links it as
 # node_modules/webrtc-polyfill -> ../vendor/webrtc-polyfill, so vendor/ ships beside it.
 cp -a vendor "$app/vendor"
-# --ignore-scripts: the only install scripts are node-gyp-build's (bufferutil, utf-8-validate,
-# utp-native), which find their linux-x64 prebuilds at run time anyway; nothing compiles and
-# nothing is downloaded outside the registry.
+# Likewise file:native/sendfile (optional): its loader and manifest ship, the addon is compiled
+# below; its C source and build files do not.
+mkdir -p "$app/native/sendfile"
+cp native/sendfile/package.json native/sendfile/index.js "$app/native/sendfile/"
+# --ignore-scripts: the other install scripts are node-gyp-build's (bufferutil, utf-8-validate,
+# utp-native), which find their linux-x64 prebuilds at run time anyway; nothing is downloaded
+# outside the registry.
 (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
 rm -f "$app/package-lock.json" "$app/node_modules/.package-lock.json"
 # The dependency patches a checkout gets from `postinstall` (patches/README.md), with the
@@ -75,6 +79,17 @@ rm -rf "$app/patches"
 grep -q 'tod-p2m:' "$app/node_modules/webtorrent/lib/torrent.js" || die "patches/webtorrent+*.patch did not apply"
 [[ -L $app/node_modules/webrtc-polyfill && -f $app/node_modules/webrtc-polyfill/index.js ]] \
   || die "node_modules/webrtc-polyfill does not resolve to vendor/webrtc-polyfill"
+
+log "compiling the sendfile addon (native/sendfile, node-gyp)"
+# In a copy outside the app, with the package's own install script (node-gyp rebuild) as npm ci
+# runs it; only the .node is installed. N-API: built against this machine's Node headers, it
+# loads in the bundled Node 22 (checked below).
+mkdir -p "$build/sendfile"
+cp -a native/sendfile/package.json native/sendfile/binding.gyp native/sendfile/src "$build/sendfile/"
+(cd "$build/sendfile" && npm run --silent install >&2) || die "native/sendfile did not compile (a C compiler, make and python3 are needed)"
+install -D -m 0644 "$build/sendfile/build/Release/sendfile.node" "$app/native/sendfile/build/Release/sendfile.node"
+[[ -L $app/node_modules/tod-p2m-sendfile && -f $app/node_modules/tod-p2m-sendfile/build/Release/sendfile.node ]] \
+  || die "node_modules/tod-p2m-sendfile does not resolve to native/sendfile with its addon"
 
 log "pruning files for other platforms and development"
 # Prebuilt addons for other systems (darwin, win32, android, arm ...) and for musl.
@@ -102,9 +117,11 @@ install -D -m 0644 "$build/node/package/LICENSE" "$app/node/LICENSE"
 strip --remove-section=.comment --remove-section=.note "$app/node/bin/node"
 while IFS= read -r -d '' so; do
   strip --remove-section=.comment --remove-section=.note --strip-unneeded "$so"
-done < <(find "$app/node_modules" -name '*.node' -type f -print0)
+done < <(find "$app/node_modules" "$app/native" -name '*.node' -type f -print0)
 "$app/node/bin/node" -e 'if (!process.version.startsWith("v22.")) process.exit(1)' \
   || die "the bundled node does not run or is not 22.x"
+(cd "$app" && ./node/bin/node -e 'const a = require("tod-p2m-sendfile"); if (typeof a.sendfile !== "function" || typeof a.waitWritable !== "function") process.exit(1)') \
+  || die "the sendfile addon does not load in the bundled node"
 
 log "installing the command, config, unit, docs and maintainer scripts"
 install -m 0755 "$here/tod-p2m.sh" "$root/usr/bin/tod-p2m"

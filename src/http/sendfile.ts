@@ -91,6 +91,7 @@ export async function sendRange (socket: net.Socket, fd: number, offset: number,
     }
     if (n > 0) {
       sent += n
+      pollStatus = 0
       idle.progress()
       onSent?.(n)
     } else if (pollStatus < 0) {

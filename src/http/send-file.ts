@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { TodError } from '../errors.js'
 import { bodyBytesSent } from '../metrics/body-bytes.js'
 import type { FileInfo, ReadResult } from '../protocol.js'
-import { WriteIdleError, clientGone } from './client-gone.js'
+import { clientGone, untilCut } from './client-gone.js'
 import type { EngineClient } from './engine-client.js'
 import { resolveRange } from './range.js'
 import { sendRange, sendableFd, sendfileAvailability } from './sendfile.js'
@@ -163,32 +163,6 @@ async function drained (res: ServerResponse, idleMs: number): Promise<void> {
     const onDrain = (): void => { done() }
     res.on('drain', onDrain)
     return () => { res.off('drain', onDrain) }
-  })
-}
-
-/**
- * Resolves when `wait` calls back (it returns its own cleanup); rejects if the client goes away
- * first, or takes nothing for `idleMs` (a client that stopped reading would otherwise hold its
- * socket, file and window for ever; the response is destroyed).
- */
-async function untilCut (res: ServerResponse, idleMs: number, wait: (done: (err?: Error) => void) => () => void): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    let settled = false
-    let stop = (): void => {}
-    const timer = idleMs > 0 ? setTimeout(() => { done(new WriteIdleError(idleMs)); res.destroy() }, idleMs) : undefined
-    const done = (err?: Error): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      res.off('close', onClose)
-      stop()
-      if (err === undefined) resolve()
-      else reject(err)
-    }
-    const onClose = (): void => { done(clientGone()) }
-    res.on('close', onClose)
-    stop = wait((err) => { done(err === undefined ? undefined : clientGone(err)) })
-    if (settled) stop()
   })
 }
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import type net from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import tls from 'node:tls'
-import { WriteIdleError, clientGone } from './client-gone.js'
+import { clientGone, untilCut } from './client-gone.js'
 
 /** The addon in native/sendfile (its src/sendfile.c says what each call does). */
 interface Addon {
@@ -117,47 +117,20 @@ class IdleClock {
 
 /** Resolves when the writes already queued on `socket` are done. */
 async function whenWritten (socket: net.Socket, idle: IdleClock): Promise<void> {
-  await settle(socket, idle, (done) => {
+  await untilCut(socket, idle.ms, (done) => {
     socket.write(EMPTY, (err) => { done(err ?? undefined) })
     return () => {}
-  })
+  }, idle.left())
 }
 
 /** Resolves with the poll status (0, or a libuv error code) when the socket can take bytes again. */
 async function whenWritable (addon: Addon, socket: net.Socket, sockFd: number, idle: IdleClock): Promise<number> {
   let status = 0
-  await settle(socket, idle, (done) => {
+  await untilCut(socket, idle.ms, (done) => {
     const wait = addon.waitWritable(sockFd, (s) => { status = s; done() })
     return () => { wait.cancel() }
-  })
+  }, idle.left())
   return status
-}
-
-/**
- * Runs `start` and settles when it calls back, when the socket closes (client gone) or when the
- * idle clock runs out (the socket is destroyed). `start` returns its own cancel.
- */
-async function settle (socket: net.Socket, idle: IdleClock, start: (done: (err?: Error) => void) => () => void): Promise<void> {
-  if (socket.destroyed) throw clientGone()
-  await new Promise<void>((resolve, reject) => {
-    let cancel = (): void => {}
-    const left = idle.left()
-    const timer = Number.isFinite(left) ? setTimeout(() => { finish(new WriteIdleError(idle.ms)); socket.destroy() }, left) : undefined
-    const onClose = (): void => { finish(clientGone()) }
-    let finished = false
-    const finish = (err?: Error): void => {
-      if (finished) return
-      finished = true
-      clearTimeout(timer)
-      socket.off('close', onClose)
-      cancel()
-      if (err === undefined) resolve()
-      else reject(err)
-    }
-    socket.on('close', onClose)
-    cancel = start((err) => { finish(err === undefined ? undefined : clientGone(err)) })
-    if (finished) cancel()
-  })
 }
 
 const EMPTY = Buffer.alloc(0)

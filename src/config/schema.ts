@@ -43,7 +43,7 @@ export const schema = {
   },
   streaming: {
     readahead_bytes: { doc: 'Bytes ahead of each reader that are fetched first; the pieces at the read position are critical.', format: 'nat', default: 16 * 1024 * 1024, env: 'TOD_P2M_STREAMING_READAHEAD_BYTES' },
-    buffer_size: { doc: 'Chunk size in bytes of reads from disk into a response (1 MiB: 20 warm readers got ~1.3x the throughput of 256 KiB, docs/performance.md).', format: 'nat', default: 1024 * 1024, env: 'TOD_P2M_STREAMING_BUFFER_SIZE' },
+    buffer_size: { doc: 'Chunk size in bytes of reads from disk into a response when the bytes are copied (streaming.sendfile off or unavailable; 1 MiB: 20 warm readers got ~1.3x the throughput of 256 KiB, docs/performance.md).', format: 'nat', default: 1024 * 1024, env: 'TOD_P2M_STREAMING_BUFFER_SIZE' },
     sendfile: { doc: 'Send file bytes from the page cache straight into the socket with sendfile(2), as nginx does, instead of copying them through JavaScript in streaming.buffer_size chunks (20 readers of a warm 250 MB file: 2148 against 975 MB/s, 1.02x nginx, and 0.39 against 1.44 CPU-s per GB; docs/performance.md). Linux and plain HTTP only, with the tod-p2m-sendfile addon that npm ci builds; without it, or off, the bytes are copied.', format: Boolean, default: true, env: 'TOD_P2M_STREAMING_SENDFILE' }
   },
   security: {

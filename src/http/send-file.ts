@@ -1,10 +1,12 @@
 import fs from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { create as contentDisposition } from 'content-disposition'
 import { TodError } from '../errors.js'
 import { bodyBytesSent } from '../metrics/body-bytes.js'
 import type { FileInfo, ReadResult } from '../protocol.js'
 import { clientGone, untilCut } from './client-gone.js'
+import { servedType } from './file-kind.js'
 import type { EngineClient } from './engine-client.js'
 import { resolveRange } from './range.js'
 import { sendRange, sendableFd, sendfileAvailability } from './sendfile.js'
@@ -46,8 +48,8 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
     'Accept-Ranges': 'bytes',
     ETag: etag,
     'Cache-Control': 'public, max-age=31536000, immutable',
-    'Content-Type': file.mime,
-    'Content-Disposition': `${opts.disposition ?? 'inline'}; filename*=UTF-8''${encodeURIComponent(file.name)}`
+    'Content-Type': servedType(file),
+    'Content-Disposition': contentDisposition(file.name, { type: opts.disposition ?? 'inline' })
   }
 
   const ifMatch = req.headers['if-match']

@@ -19,7 +19,9 @@ const files = [
   path.join(work, 'movie.en.srt'),
   path.join(work, 'movie.ass'),
   await makeRandomFile(work, 'cover.jpg', 20_000),
-  await makeRandomFile(work, 'readme.txt', 2_000)
+  await makeRandomFile(work, 'readme.txt', 2_000),
+  // Larger than socket buffers: a reader that stops reading keeps its response in flight.
+  await makeRandomFile(work, 'big.bin', 24_000_000)
 ]
 const album = await startSeeder(files, { name: 'film', pieceLength: 64 * 1024 })
 const lone = await startSeeder(await makeRandomFile(work, 'lone.bin', 100_000), { pieceLength: 64 * 1024 })
@@ -115,17 +117,40 @@ t.test('streams carry Vary: Origin when CORS is on (they are cached for a year)'
   t.match(cached.headers.get('vary'), /\bOrigin\b/, 'a 304 too')
 })
 
-t.test('shutdown with an idle keep-alive connection open drains at once', async (t) => {
-  const agent = new http.Agent({ keepAlive: true })
+t.test('shutdown: idle keep-alive connections close at once, a response in flight runs to its end', async (t) => {
+  const bigUrl = `${daemon.base}/stream/${album.infoHash}/${idOf('big.bin')}`
+  const bigBytes = fs.readFileSync(path.join(work, 'big.bin'))
+  await (await fetch(bigUrl)).arrayBuffer() // on disk now: the slow reader below waits on nobody but itself
+  const idle = new http.Agent({ keepAlive: true })
   const status = await new Promise<number>((resolve, reject) => {
-    http.get(`${daemon.base}/health/live`, { agent }, (res) => { res.resume(); res.on('end', () => { resolve(res.statusCode ?? 0) }) }).on('error', reject)
+    http.get(`${daemon.base}/health/live`, { agent: idle }, (res) => { res.resume(); res.on('end', () => { resolve(res.statusCode ?? 0) }) }).on('error', reject)
   })
   t.equal(status, 200)
-  t.equal(Object.values(agent.freeSockets).flat().length, 1, 'an idle keep-alive connection to the daemon')
-  const started = Date.now()
-  await daemon.stop()
-  const ms = Date.now() - started
+  const idleSocket = Object.values(idle.freeSockets).flat()[0]!
+  t.ok(idleSocket, 'an idle keep-alive connection to the daemon')
+  const idleClosed = new Promise<number>((resolve) => { idleSocket.once('close', () => { resolve(Date.now()) }) })
+
+  // A slow reader: takes the headers and the first bytes, then stops reading.
+  const slow = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.get(bigUrl, { agent: new http.Agent({ keepAlive: true }) }, resolve).on('error', reject)
+  })
+  t.equal(slow.statusCode, 200)
+  slow.pause()
+
+  const stopping = Date.now()
+  const stopped = daemon.stop()
+  const idleAt = await idleClosed
+  t.ok(idleAt - stopping < 1000, `the idle connection closed ${idleAt - stopping} ms after the signal`)
+
+  // The reader comes back: every byte arrives, then the connection closes and the daemon exits.
+  const chunks: Buffer[] = []
+  slow.on('data', (c: Buffer) => { chunks.push(c) })
+  const ended = new Promise<void>((resolve, reject) => { slow.once('end', resolve); slow.once('error', reject) })
+  slow.resume()
+  await ended
+  t.ok(Buffer.concat(chunks).equals(bigBytes), 'the response in flight ran to its end, byte-identical')
+  t.equal(await stopped, 0, 'clean exit')
   // The old drain waited out the keep-alive timeout (5 s) plus a second before closing.
-  t.ok(ms < 3000, `stopped in ${ms} ms`)
-  agent.destroy()
+  t.ok(Date.now() - stopping < 5000, `stopped in ${Date.now() - stopping} ms`)
+  idle.destroy()
 })

@@ -1,15 +1,16 @@
 import crypto from 'node:crypto'
+import { signedPath } from '../http/routes.js'
 
 /**
  * Expiring HMAC-signed URLs: `?exp=UNIX_SECONDS&sig=BASE64URL(HMAC-SHA256(key, path "\n" exp))`.
  * They let a `<video src>`, a player or a playlist fetch a stream without an Authorization
- * header. The signed path is the route's fixed part (the route table's match drops a trailing
- * `*name`), so the file name players like to see can change without breaking it, and nothing
- * else in the query is trusted.
+ * header. The signature covers the route's fixed part of the path (the route table drops a
+ * trailing `*name`: {@link signedPath}), so the file name players like to see can change
+ * without breaking it, and nothing else in the query is trusted.
  */
 
 function mac (key: string, path: string, exp: number): string {
-  return crypto.createHmac('sha256', key).update(`${path}\n${exp}`).digest('base64url')
+  return crypto.createHmac('sha256', key).update(`${signedPath(path)}\n${exp}`).digest('base64url')
 }
 
 /** The query string (without `?`) that signs `path` until `exp` (Unix seconds). */
@@ -19,7 +20,7 @@ export function signQuery (key: string, path: string, exp: number): string {
 
 export type SignatureVerdict = 'absent' | 'valid' | 'expired' | 'invalid'
 
-/** Checks the `exp` and `sig` of a request's query against its signed path, at `nowSec` (Unix seconds). */
+/** Checks the `exp` and `sig` of a request's query against its path, at `nowSec` (Unix seconds). */
 export function verifySignature (key: string, path: string, query: URLSearchParams, nowSec: number): SignatureVerdict {
   const exp = query.get('exp')
   const sig = query.get('sig')

@@ -20,10 +20,12 @@ function extension (name: string): string {
   return dot === -1 ? '' : name.slice(dot + 1).toLowerCase()
 }
 
+/** A subtitle file players load next to a video (.srt, .vtt, .ass, .ssa, .sub). */
 export function isSubtitle (file: Pick<FileInfo, 'name'>): boolean {
   return Object.hasOwn(SUBTITLE_TYPES, extension(file.name))
 }
 
+/** What /image/ serves. */
 export function isImage (file: Pick<FileInfo, 'mime'>): boolean {
   return file.mime.startsWith('image/')
 }
@@ -34,6 +36,7 @@ export function isDocument (file: Pick<FileInfo, 'name' | 'mime'>): boolean {
     /^application\/(pdf|epub\+zip|rtf|msword|x-mobipocket-ebook|vnd\.ms-|vnd\.openxmlformats-officedocument\.|vnd\.oasis\.opendocument\.|vnd\.comicbook|x-cbr|x-cbz|djvu|x-fictionbook)/.test(file.mime)
 }
 
+/** The file's kind; a subtitle is one before it is text. */
 export function kindOf (file: Pick<FileInfo, 'name' | 'mime'>): FileKind {
   if (isSubtitle(file)) return 'subtitle'
   if (file.mime.startsWith('video/')) return 'video'

@@ -60,6 +60,6 @@ export class Guard {
 }
 
 /** The key a request's client is counted under (address, or IPv6 /64). */
-export function clientOf (req: IncomingMessage, config: Config): string {
+export function clientOf (req: IncomingMessage, config: Pick<Config, 'server'>): string {
   return clientKey(clientIp(req, config.server.trust_proxy))
 }

@@ -12,7 +12,8 @@ import type { Params } from './route-match.js'
 
 /** What a handler needs; built once per front-end. */
 export interface RouteContext {
-  config: Config
+  /** The slices handlers read: addresses, limits and timeouts; streaming. */
+  config: Pick<Config, 'server' | 'streaming'>
   engine: EngineClient
   /** Tokens and signed URLs: documents and playlists hand out signed stream URLs. */
   access: Access
@@ -107,6 +108,7 @@ function entry<P extends string> (spec: RouteSpec<P>): Route {
 }
 
 const METHODS: readonly Method[] = ['GET', 'HEAD', 'POST', 'DELETE']
+/** A method some route may have (anything else is a 405 everywhere). */
 export function isMethod (m: string): m is Method {
   return (METHODS as readonly string[]).includes(m)
 }

@@ -1,19 +1,22 @@
 import type { IncomingMessage } from 'node:http'
+import getRawBody from 'raw-body'
 import { TodError } from '../errors.js'
+import { clientGone } from './client-gone.js'
 
 /** Reads a request body up to `limit` bytes; more is TOD_ERR_TOO_LARGE (413). */
 export async function readBody (req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN)
-  if (declared > limit) throw new TodError('TOD_ERR_TOO_LARGE', `the body is larger than ${limit} bytes`)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) {
+  try {
+    // raw-body checks a declared Content-Length before reading and counts what arrives.
+    return await getRawBody(req, { limit, length: req.headers['content-length'] })
+  } catch (err) {
+    const type = (err as { type?: unknown }).type
+    if (type === 'request.aborted') throw clientGone(err)
+    if (type === 'entity.too.large') {
+      // raw-body leaves the request paused: read and drop the rest so the 413 reaches the client.
       req.resume()
-      throw new TodError('TOD_ERR_TOO_LARGE', `the body is larger than ${limit} bytes`)
+      throw new TodError('TOD_ERR_TOO_LARGE', `the body is larger than ${limit} bytes`, { cause: err })
     }
-    chunks.push(chunk)
+    if (type === 'request.size.invalid') throw new TodError('TOD_ERR_BAD_BODY', 'the body is not as long as its Content-Length', { cause: err })
+    throw err
   }
-  return Buffer.concat(chunks)
 }

@@ -7,6 +7,15 @@ const IPC_SLACK_MS = 5_000
 
 interface Pending { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }
 
+/**
+ * The engine tasks a front-end may send. The others (usage, ping, close, throttle, metrics,
+ * log-level) are the supervisor's own; a front-end cannot even name them.
+ */
+export type FrontendTask = Extract<EngineTask, { type: 'add' | 'info' | 'delete' | 'file' | 'read' | 'release' | 'crash' }>
+
+/** What the supervisor answers to each request kind a front-end sends (`engine`: by task, {@link EngineResults}). */
+interface Answers { admit: Admission, list: TorrentSummary[], health: HealthReport, metrics: string }
+
 /** The slice of `process` a front-end uses to talk to the supervisor (cluster IPC). */
 export interface IpcChannel {
   send: (msg: FrontendMessage) => unknown
@@ -30,37 +39,42 @@ export class EngineClient {
   }
 
   /** Runs a task on the owning shard; `client` (address key) is given for adds, for the per-client cap. */
-  async run<T extends EngineTask> (task: T, client?: string): Promise<EngineResults[T['type']]> {
-    return await this.#request((id) => ({ kind: 'engine', id, task, ...(client !== undefined ? { client } : {}) })) as EngineResults[T['type']]
+  async run<T extends FrontendTask> (task: T, client?: string): Promise<EngineResults[T['type']]> {
+    return await this.#request<EngineResults[T['type']]>((id) => ({ kind: 'engine', id, task, ...(client !== undefined ? { client } : {}) }))
   }
 
   /** Counts one request of `client` against security.requests_per_minute, daemon-wide. */
   async admit (client: string): Promise<Admission> {
-    return await this.#request((id) => ({ kind: 'admit', id, client })) as Admission
+    return await this.#request<Answers['admit']>((id) => ({ kind: 'admit', id, client }))
   }
 
   /** Every torrent of every shard. */
   async list (): Promise<TorrentSummary[]> {
-    return await this.#request((id) => ({ kind: 'list', id })) as TorrentSummary[]
+    return await this.#request<Answers['list']>((id) => ({ kind: 'list', id }))
   }
 
   async health (): Promise<HealthReport> {
-    return await this.#request((id) => ({ kind: 'health', id })) as HealthReport
+    return await this.#request<Answers['health']>((id) => ({ kind: 'health', id }))
   }
 
   /** The whole daemon's metrics as Prometheus text (the supervisor gathers them). */
   async metrics (): Promise<string> {
-    return await this.#request((id) => ({ kind: 'metrics', id })) as string
+    return await this.#request<Answers['metrics']>((id) => ({ kind: 'metrics', id }))
   }
 
-  async #request (make: (id: number) => FrontendMessage): Promise<unknown> {
+  /**
+   * Sends one request; `R` is what the protocol says the supervisor answers to it (the callers
+   * above pick it from {@link EngineResults} or {@link Answers}, never per call site). The
+   * answer crosses IPC as plain JSON: the protocol, not a check here, vouches for its shape.
+   */
+  async #request<R> (make: (id: number) => FrontendMessage): Promise<R> {
     const id = this.#nextId++
-    return await new Promise((resolve, reject) => {
+    return await new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id)
         reject(new TodError('TOD_ERR_ENGINE', 'the engine did not answer in time'))
       }, this.#timeoutMs)
-      this.#pending.set(id, { resolve, reject, timer })
+      this.#pending.set(id, { resolve: (v) => { resolve(v as R) }, reject, timer })
       this.#ipc.send(make(id))
     })
   }

@@ -23,8 +23,13 @@ const metricsIpc = process as unknown as MetricsChannel
 answerMetricsRequests(metricsIpc, metrics)
 const { server, drain } = createHttpServer(config, engine, log, urlKey, metrics)
 
+let stopping = false
 process.on('message', (msg: SupervisorMessage) => {
-  if (msg.kind === 'shutdown') void drain().then(async () => { await sendFinalMetrics(metricsIpc, metrics) }).then(() => process.exit(0))
+  // A second 'shutdown' changes nothing: the drain under way ends the process (the supervisor
+  // enforces its own deadline).
+  if (msg.kind !== 'shutdown' || stopping) return
+  stopping = true
+  void drain().then(async () => { await sendFinalMetrics(metricsIpc, metrics) }).then(() => process.exit(0))
 })
 server.listen({ port: config.server.port, ...(config.server.host !== '' ? { host: config.server.host } : {}) }, () => {
   const address = server.address()

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import cors from 'cors'
 import type { Config } from '../config/config.js'
 import { TodError } from '../errors.js'
-import type { Access } from '../security/access.js'
+import type { Access, AccessTarget } from '../security/access.js'
 import { clientIp, clientKey } from './client-ip.js'
 import type { EngineClient } from './engine-client.js'
 
@@ -54,12 +54,12 @@ export class Guard {
   }
 
   /** 401/403 unless the request carries a valid token, or a valid signature where one may stand in. */
-  authorize (route: string, req: IncomingMessage, url: URL): void {
-    this.#access.check(route, url, req.headers.authorization)
+  authorize (target: AccessTarget, req: IncomingMessage, url: URL): void {
+    this.#access.check(target, url.searchParams, req.headers.authorization)
   }
 }
 
 /** The key a request's client is counted under (address, or IPv6 /64). */
-export function clientOf (req: IncomingMessage, config: Config): string {
+export function clientOf (req: IncomingMessage, config: Pick<Config, 'server'>): string {
   return clientKey(clientIp(req, config.server.trust_proxy))
 }

@@ -1,10 +1,13 @@
 import fs from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { create as contentDisposition } from 'content-disposition'
+import fresh from 'fresh'
 import { TodError } from '../errors.js'
 import { bodyBytesSent } from '../metrics/body-bytes.js'
 import type { FileInfo, ReadResult } from '../protocol.js'
 import { clientGone, untilCut } from './client-gone.js'
+import { servedType } from './file-kind.js'
 import type { EngineClient } from './engine-client.js'
 import { resolveRange } from './range.js'
 import { sendRange, sendableFd, sendfileAvailability } from './sendfile.js'
@@ -46,17 +49,19 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
     'Accept-Ranges': 'bytes',
     ETag: etag,
     'Cache-Control': 'public, max-age=31536000, immutable',
-    'Content-Type': file.mime,
-    'Content-Disposition': `${opts.disposition ?? 'inline'}; filename*=UTF-8''${encodeURIComponent(file.name)}`
+    'Content-Type': servedType(file),
+    'Content-Disposition': contentDisposition(file.name, { type: opts.disposition ?? 'inline' })
   }
 
   const ifMatch = req.headers['if-match']
-  if (ifMatch !== undefined && !matches(ifMatch, etag, true)) {
+  if (ifMatch !== undefined && !strongMatch(ifMatch, etag)) {
     await opts.confirm?.()
     throw new TodError('TOD_ERR_PRECONDITION')
   }
+  // fresh() compares If-None-Match (weakly, `*` included). Only that header is given: its
+  // Cache-Control: no-cache rule is for caches, and an origin answers the conditional as asked.
   const ifNoneMatch = req.headers['if-none-match']
-  if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag, false)) {
+  if (ifNoneMatch !== undefined && fresh({ 'if-none-match': ifNoneMatch }, { etag })) {
     await opts.confirm?.()
     res.writeHead(304, { ETag: etag, 'Cache-Control': headers['Cache-Control'] as string })
     res.end()
@@ -166,11 +171,8 @@ async function drained (res: ServerResponse, idleMs: number): Promise<void> {
   })
 }
 
-/** If-Match / If-None-Match list against our ETag (strong or weak comparison). */
-function matches (header: string, etag: string, strong: boolean): boolean {
+/** If-Match against our ETag, strong comparison (`fresh` does only If-None-Match's weak one). */
+function strongMatch (header: string, etag: string): boolean {
   if (header.trim() === '*') return true
-  return header.split(',').some((tag) => {
-    const t = tag.trim()
-    return t === etag || (!strong && t === `W/${etag}`)
-  })
+  return header.split(',').some((tag) => tag.trim() === etag)
 }

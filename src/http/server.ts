@@ -9,10 +9,12 @@ import { Access } from '../security/access.js'
 import { FileCache } from './file-cache.js'
 import type { EngineClient } from './engine-client.js'
 import { Guard } from './guard.js'
-import { sendError } from './respond.js'
-import { route } from './routes.js'
+import { errorAnswer, sendError } from './respond.js'
+import { findRoute, isMethod } from './routes.js'
 import { sendfileAvailability } from './sendfile.js'
 
+/** The Range header in a request's log line, cut to this length (a player's 416 can be traced). */
+const LOGGED_RANGE_CHARS = 64
 /** Time to send a whole request (a body included: POST /torrents bodies are small). */
 const REQUEST_TIMEOUT_MS = 30_000
 const KEEP_ALIVE_TIMEOUT_MS = 5_000
@@ -25,10 +27,10 @@ const TIMEOUT_CHECK_MS = 1_000
 export interface FrontendServer {
   server: http.Server
   /**
-   * Finishes gracefully: from now on every response closes its connection; idle keep-alive
-   * connections are left to expire (clients drop them before KEEP_ALIVE_TIMEOUT_MS, as the
-   * Keep-Alive header tells them, so none is closed under a request being sent); then the
-   * server stops accepting and resolves once the last response has ended.
+   * Finishes gracefully: stops accepting at once, closes idle keep-alive connections at once,
+   * lets responses in flight run to their end (a slow reader of a big file keeps streaming
+   * until done or until the supervisor's deadline) with `Connection: close` where the headers
+   * are not sent yet, and resolves once the last connection has closed.
    */
   drain: () => Promise<void>
 }
@@ -43,6 +45,13 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
   const sendfile = config.streaming.sendfile ? sendfileAvailability() : null
   if (sendfile !== null && !sendfile.available) log.warn('sendfile(2) is not available: file bytes are copied', { reason: sendfile.reason })
   let draining = false
+  /** Responses not finished yet: a drain closes their connections as they end. */
+  const inFlight = new Set<http.ServerResponse>()
+  const closeWhenDone = (res: http.ServerResponse): void => {
+    if (!res.headersSent) res.shouldKeepAlive = false
+    // The connection turns idle once the response is done: close it then, not after the keep-alive timeout.
+    res.once('close', () => { setImmediate(() => { server.closeIdleConnections() }) })
+  }
   const server = http.createServer({
     headersTimeout: config.server.header_timeout_ms,
     requestTimeout: Math.max(REQUEST_TIMEOUT_MS, config.server.header_timeout_ms),
@@ -51,23 +60,26 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     // Checked below instead, so the 400 has a JSON body like every other error.
     requireHostHeader: false
   }, (req, res) => {
-    if (draining) res.shouldKeepAlive = false
+    if (draining) closeWhenDone(res)
+    inFlight.add(res)
     const started = process.hrtime.bigint()
-    let routeName = 'unknown'
+    let facts = { name: 'unknown', streaming: false }
     const id = requestId(req.headers['x-request-id'])
     res.setHeader('X-Request-Id', id)
-    const exchange = metrics.track(req, res, () => routeName)
+    const exchange = metrics.track(req, res, () => facts)
     res.once('close', () => {
+      inFlight.delete(res)
       const ms = Number(process.hrtime.bigint() - started) / 1e6
       // The path only: query strings may carry magnets with many trackers, and later secrets.
       const path = (req.url ?? '').split('?')[0]
       const ttfbMs = exchange.ttfbMs === null ? null : Math.round(exchange.ttfbMs * 10) / 10
-      log.info('request', { id, method: req.method, path, route: routeName, status: res.statusCode, bytes: exchange.bytes, ms: Math.round(ms * 10) / 10, ttfbMs, aborted: !res.writableFinished })
+      const range = req.headers.range === undefined ? {} : { range: req.headers.range.slice(0, LOGGED_RANGE_CHARS) }
+      log.info('request', { id, method: req.method, path, ...range, route: facts.name, status: res.statusCode, bytes: exchange.bytes, ms: Math.round(ms * 10) / 10, ttfbMs, aborted: !res.writableFinished })
     })
     void (async () => {
       try {
         if (await guard.cors(req, res)) {
-          routeName = 'preflight'
+          facts = { name: 'preflight', streaming: false }
           return
         }
         // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is a 400.
@@ -80,20 +92,22 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
         } catch {
           throw new TodError('TOD_ERR_BAD_QUERY', 'the request target is not a valid URL')
         }
-        // Counted before routing: a scanner's 404s count too. A load balancer's checks do not.
-        if (url.pathname !== '/health' && url.pathname !== '/health/live') await guard.limit(req)
-        const match = route(url.pathname, config.debug.fault_injection)
-        if (match === null) throw new TodError('TOD_ERR_NOT_FOUND')
-        routeName = match.name
-        if (!match.methods.includes(req.method ?? '')) {
-          throw new TodError('TOD_ERR_METHOD', undefined, { headers: { Allow: match.methods.join(', ') } })
+        const found = findRoute(url.pathname, config.debug.fault_injection)
+        // Counted before a 404: a scanner's misses count too. A load balancer's checks do not.
+        if (found?.route.unlimited !== true) await guard.limit(req)
+        if (found === null) throw new TodError('TOD_ERR_NOT_FOUND')
+        const { route, match } = found
+        facts = route
+        const method = req.method ?? ''
+        if (!isMethod(method) || !route.methods.includes(method)) {
+          throw new TodError('TOD_ERR_METHOD', undefined, { headers: { Allow: route.methods.join(', ') } })
         }
-        guard.authorize(match.name, req, url)
-        await match.handler(req, res, url, ctx)
+        guard.authorize({ open: route.open, signable: route.signable, signedPath: match.fixedPath }, req, url)
+        await match.run(method, req, res, url, ctx)
       } catch (err) {
         if (isClientGone(err)) return
         const e = sendError(res, err, log)
-        if (e.status >= 500) log.warn('request failed', { id, route: routeName, code: e.code, err: e.message })
+        if (e.status >= 500) log.warn('request failed', { id, route: facts.name, code: e.code, err: e.message })
       }
     })()
   })
@@ -126,7 +140,10 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
   const drain = async (): Promise<void> => {
     draining = true
     drained ??= new Promise<void>((resolve) => {
-      setTimeout(() => { server.close(() => { resolve() }) }, KEEP_ALIVE_TIMEOUT_MS + 1000)
+      for (const res of inFlight) closeWhenDone(res)
+      // close() stops accepting and calls back once every connection has closed.
+      server.close(() => { resolve() })
+      server.closeIdleConnections()
     })
     await drained
   }
@@ -135,8 +152,9 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
 
 /** An error written straight to a socket that has no response object, then closed. */
 function writeRawError (socket: Socket, e: TodError): void {
-  const body = JSON.stringify({ error: { code: e.code, message: e.message } })
-  socket.end(`HTTP/1.1 ${e.status} ${http.STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  const { status, headers, body } = errorAnswer(e)
+  const lines = Object.entries({ ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${String(v).replace(/[\r\n]/g, '')}\r\n`)
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${lines.join('')}\r\n${body}`)
 }
 
 /** The answer to a request Node's parser refused; null: the client is gone, say nothing. */

@@ -1,18 +1,47 @@
-import type { TorrentStatus } from '../protocol.js'
+import type { FileStatus, TorrentStatus } from '../protocol.js'
+import { kindOf, routeOfKind, subtitlesOf } from './file-kind.js'
+import type { FileKind } from './file-kind.js'
+
+/** A file's URL as handed out: the route by its kind, its name for players, signed when tokens are on. */
+export interface FileLink { id: number, name: string, kind: FileKind }
 
 /**
- * The file's stream URL; the trailing name lets players show (and guess the type from) it.
- * `sign` gives the query that signs a path ('' on an open server).
+ * The file's URL; the trailing name lets players show (and guess the type from) it. The route
+ * is chosen by kind (/image/, /document/, else /stream/). `sign` gives the query that signs a
+ * path ('' on an open server); the signature covers the path without the name.
  */
-export function streamUrl (base: string, infoHash: string, id: number, name: string, sign: (path: string) => string): string {
-  const path = `/stream/${infoHash}/${id}/${encodeURIComponent(name)}`
-  return `${base}${path}${sign(path)}`
+export function fileUrl (base: string, infoHash: string, file: FileLink, sign: (path: string) => string): string {
+  const path = `/${routeOfKind(file.kind)}/${infoHash}/${file.id}`
+  return `${base}${path}/${encodeURIComponent(file.name)}${sign(path)}`
 }
 
-/** The public torrent document: the engine's status plus absolute (signed, when tokens are on) stream URLs. */
-export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string): TorrentStatus & { files: Array<TorrentStatus['files'][number] & { streamUrl: string }> } {
+/** A subtitle of a video, as the torrent document and playlists list it. */
+export interface SubtitleLink { id: number, name: string, lang?: string, url: string }
+
+export type DocumentFile = FileStatus & { kind: FileKind, streamUrl: string, subtitles?: SubtitleLink[] }
+
+/**
+ * The public torrent document: the engine's status plus each file's kind and absolute URL
+ * (signed when tokens are on), and for a video the subtitle files named after it.
+ */
+export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string): Omit<TorrentStatus, 'files'> & { files: DocumentFile[] } {
+  const links = status.files.map((f) => {
+    const kind = kindOf(f)
+    return { ...f, kind, streamUrl: fileUrl(base, status.infoHash, { id: f.id, name: f.name, kind }, sign) }
+  })
+  const subtitles = subtitlesOf(status.files)
   return {
     ...status,
-    files: status.files.map((f) => ({ ...f, streamUrl: streamUrl(base, status.infoHash, f.id, f.name, sign) }))
+    files: links.map((f) => {
+      const subs = subtitles.get(f.id)
+      if (subs === undefined) return f
+      return {
+        ...f,
+        subtitles: subs.map(({ id, lang }) => {
+          const sub = links.find((l) => l.id === id)
+          return { id, name: sub?.name ?? '', ...(lang !== undefined ? { lang } : {}), url: sub?.streamUrl ?? '' }
+        })
+      }
+    })
   }
 }

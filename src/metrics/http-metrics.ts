@@ -5,8 +5,14 @@ import type { MetricsSnapshot } from '../protocol.js'
 import { countBodyBytesWith } from './body-bytes.js'
 import { PREFIX, newRegistry, snapshotOf } from './registry.js'
 
-/** Routes that stream file bytes: they get a time-to-first-byte and count as active streams. */
-const STREAM_ROUTES: ReadonlySet<string> = new Set(['stream-magnet', 'stream-file', 'document', 'image'])
+/**
+ * The route a request matched, as the route table (src/http/routes.ts) describes it; routes
+ * that stream file bytes get a time-to-first-byte and count as active streams.
+ */
+export interface TrackedRoute {
+  name: string
+  streaming: boolean
+}
 /** Methods the routes use; anything else is counted as `other` so the label stays bounded. */
 const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 /** From a warm page cache (ms) to a cold piece from a slow swarm (tens of seconds). */
@@ -48,14 +54,14 @@ export class HttpMetrics {
    * with sendfile(2), are reported through `bodyBytesSent`), and records it when the response
    * ends or the client goes away. `routeOf` is read then, so it may be set late.
    */
-  track (req: IncomingMessage, res: ServerResponse, routeOf: () => string): Exchange {
+  track (req: IncomingMessage, res: ServerResponse, routeOf: () => TrackedRoute): Exchange {
     const started = process.hrtime.bigint()
     const state = { bytes: 0, ttfbMs: null as number | null }
     let streaming = false
     const first = (): void => {
       if (state.ttfbMs !== null) return
       state.ttfbMs = Number(process.hrtime.bigint() - started) / 1e6
-      if (req.method === 'GET' && STREAM_ROUTES.has(routeOf()) && res.statusCode >= 200 && res.statusCode < 300) {
+      if (req.method === 'GET' && routeOf().streaming && res.statusCode >= 200 && res.statusCode < 300) {
         streaming = true
         this.#streams.inc()
       }
@@ -79,7 +85,7 @@ export class HttpMetrics {
       if (!bodyless()) state.bytes += bytes
     })
     res.once('close', () => {
-      const route = routeOf()
+      const route = routeOf().name
       const method = METHODS.has(req.method ?? '') ? req.method as string : 'other'
       this.#requests.inc({ route, method, status: String(res.statusCode) })
       if (state.bytes > 0) this.#bytes.inc({ route }, state.bytes)

@@ -2,14 +2,18 @@ import crypto from 'node:crypto'
 import { TodError } from '../errors.js'
 import { signQuery, verifySignature } from './signed-url.js'
 
-/** Routes a signed URL opens: the bytes of one file, and playlists (players cannot send headers). */
-const SIGNABLE_ROUTES: ReadonlySet<string> = new Set(['stream-file', 'document', 'image', 'playlist'])
 /**
- * Routes open to anyone: a load balancer's checks carry no token. /metrics is not among them
- * (it tells how busy the server is); Prometheus sends the token (`authorization` in its
- * scrape config).
+ * What access needs to know of the route a request matched (the route table says it:
+ * src/http/routes.ts). Open routes are a load balancer's checks; /metrics is not one (it tells
+ * how busy the server is; Prometheus sends the token). Signable routes are the bytes of one
+ * file and playlists: players cannot send headers.
  */
-const OPEN_ROUTES: ReadonlySet<string> = new Set(['health', 'health-live'])
+export interface AccessTarget {
+  open: boolean
+  signable: boolean
+  /** The part of the path a signature covers (the path without its trailing file name). */
+  signedPath: string
+}
 
 export interface AccessOptions {
   /** security.api_tokens; empty means the server is open. */
@@ -42,8 +46,8 @@ export class Access {
    * Throws 401 without credentials, 403 with a wrong token or a bad or expired signature.
    * `authorization` is the request's Authorization header.
    */
-  check (route: string, url: URL, authorization: string | undefined, nowSec = Math.floor(Date.now() / 1000)): void {
-    if (!this.enabled || OPEN_ROUTES.has(route)) return
+  check (target: AccessTarget, query: URLSearchParams, authorization: string | undefined, nowSec = Math.floor(Date.now() / 1000)): void {
+    if (!this.enabled || target.open) return
     if (authorization !== undefined) {
       const m = /^Bearer[ ]+([\x21-\x7e]+)\s*$/i.exec(authorization)
       if (m === null) throw new TodError('TOD_ERR_UNAUTHORIZED', 'use Authorization: Bearer TOKEN', { headers: challenge('invalid_request') })
@@ -51,13 +55,16 @@ export class Access {
       if (!this.#tokens.some((t) => crypto.timingSafeEqual(t, given))) throw new TodError('TOD_ERR_FORBIDDEN', 'the token is not valid')
       return
     }
-    const verdict = SIGNABLE_ROUTES.has(route) ? verifySignature(this.#key, url, nowSec) : 'absent'
+    const verdict = target.signable ? verifySignature(this.#key, target.signedPath, query, nowSec) : 'absent'
     if (verdict === 'valid') return
     if (verdict === 'absent') throw new TodError('TOD_ERR_UNAUTHORIZED', undefined, { headers: challenge() })
     throw new TodError('TOD_ERR_FORBIDDEN', verdict === 'expired' ? 'the signed URL has expired' : 'the URL signature is not valid')
   }
 
-  /** `?exp=&sig=` for a URL handed out by the API ('' when the server is open). */
+  /**
+   * `?exp=&sig=` for a URL handed out by the API ('' when the server is open). `path` is the
+   * part the signature covers: without the trailing file name of a stream URL.
+   */
   query (path: string, nowSec = Math.floor(Date.now() / 1000)): string {
     return this.enabled ? `?${signQuery(this.#key, path, nowSec + this.#ttlSec)}` : ''
   }

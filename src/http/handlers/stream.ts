@@ -1,20 +1,22 @@
 import { TodError } from '../../errors.js'
-import { normalizeInfoHash } from '../../infohash.js'
 import { parseMagnet } from '../../magnet.js'
 import type { FileInfo, TorrentInfo } from '../../protocol.js'
 import type { Handler } from '../routes.js'
 import { clientOf } from '../guard.js'
+import { isDocument, isImage } from '../file-kind.js'
+import { splitMagnetQuery } from '../raw-magnet.js'
+import { parseFileId } from '../route-match.js'
 import { sendFile } from '../send-file.js'
 
 /**
  * GET /stream?magnet=URI[&file=N]: adds the torrent if needed, waits for its metadata, and
  * streams file N or else the largest video file (the largest file when there is no video).
  */
-export const streamMagnet: Handler = async (req, res, url, { engine, config, files }) => {
-  const magnetParam = url.searchParams.get('magnet')
+export const streamMagnet: Handler = async ({ req, res, url, ctx: { engine, config, files }, route }) => {
+  const { magnet: magnetParam, params } = splitMagnetQuery(url.search, route.query)
   if (magnetParam === null || magnetParam === '') throw new TodError('TOD_ERR_BAD_QUERY', 'the "magnet" query parameter is required')
   const { infoHash, magnet } = parseMagnet(magnetParam)
-  const fileParam = url.searchParams.get('file')
+  const fileParam = params.get('file')
   const wanted = fileParam === null ? null : parseFileId(fileParam)
   const { torrent } = await engine.run({ type: 'add', infoHash, magnet, wait: true }, clientOf(req, config))
   if (torrent === null) throw new TodError('TOD_ERR_METADATA_TIMEOUT')
@@ -28,22 +30,16 @@ export const streamMagnet: Handler = async (req, res, url, { engine, config, fil
  * GET|HEAD /{stream|document|image}/{infoHash}/{fileID}[/{name}]: the file, with ranges; the
  * trailing name is ignored. /document and /image answer 415 for files not of their kind.
  */
-export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
-  return async (req, res, url, { engine, config, files }) => {
-    const [, , ihPart, idPart] = url.pathname.split('/')
-    if (ihPart === undefined || idPart === undefined || ihPart === '' || idPart === '') {
-      throw new TodError('TOD_ERR_NOT_FOUND', `use /${url.pathname.split('/')[1] ?? 'stream'}/{infoHash}/{fileId}`)
-    }
-    const infoHash = normalizeInfoHash(ihPart)
-    const fileId = parseFileId(idPart)
+export function serveFile (kind: 'any' | 'document' | 'image'): Handler<{ infoHash: string, fileId: number }> {
+  return async ({ req, res, params: { infoHash, fileId }, ctx: { engine, config, files } }) => {
     const describe = async (): Promise<FileInfo> => (await engine.run({ type: 'file', infoHash, fileId })).file
     const cached = files.get(infoHash, fileId)
     const file = cached ?? await describe()
     if (cached === undefined) files.put(infoHash, file)
-    const misfit = kind === 'image' && !file.mime.startsWith('image/') ? 'an image' : kind === 'document' && !isDocument(file.mime) ? 'a document' : null
+    const misfit = kind === 'image' && !isImage(file) ? 'an image' : kind === 'document' && !isDocument(file) ? 'a document' : null
     if (misfit !== null) {
       if (cached !== undefined) await describe() // a deleted torrent is a 404, not a 415
-      throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name} is not ${misfit} (${file.mime})`)
+      throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name.slice(0, 60)} is not ${misfit} (${file.mime})`)
     }
     await sendFile(req, res, engine, {
       infoHash,
@@ -55,17 +51,6 @@ export function serveFile (kind: 'any' | 'document' | 'image'): Handler {
       ...(cached !== undefined ? { confirm: async () => { await describe() } } : {})
     })
   }
-}
-
-/** Text, PDF, e-books, office documents and comic archives. */
-export function isDocument (mime: string): boolean {
-  return mime.startsWith('text/') || /^application\/(pdf|epub\+zip|rtf|msword|x-mobipocket-ebook|vnd\.ms-|vnd\.openxmlformats-officedocument\.|vnd\.oasis\.opendocument\.|vnd\.comicbook|x-cbr|x-cbz|djvu|x-fictionbook)/.test(mime)
-}
-
-/** File ids are small non-negative integers in canonical form. */
-export function parseFileId (s: string): number {
-  if (!/^(0|[1-9][0-9]{0,8})$/.test(s)) throw new TodError('TOD_ERR_BAD_FILE_ID')
-  return Number(s)
 }
 
 /** The largest video file, or the largest file when the torrent has no video. */

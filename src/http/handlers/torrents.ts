@@ -1,3 +1,4 @@
+import { create as contentDisposition } from 'content-disposition'
 import parseTorrent from 'parse-torrent'
 import { TodError } from '../../errors.js'
 import { normalizeInfoHash } from '../../infohash.js'
@@ -8,7 +9,7 @@ import { readBody } from '../body.js'
 import { clientOf } from '../guard.js'
 import { sendJson } from '../respond.js'
 import type { Handler } from '../routes.js'
-import { streamUrl, torrentDocument } from '../torrent-doc.js'
+import { torrentDocument } from '../torrent-doc.js'
 
 /**
  * POST /torrents: a magnet (JSON {"magnet"} or a text body), a bare info-hash (JSON
@@ -16,7 +17,7 @@ import { streamUrl, torrentDocument } from '../torrent-doc.js'
  * document once the metadata is known, 200 when the torrent was already there, 202 with a
  * Location when the client asked not to wait (?wait=false or Prefer: respond-async).
  */
-export const addTorrent: Handler = async (req, res, url, { engine, config, access, files }) => {
+export const addTorrent: Handler = async ({ req, res, url, ctx: { engine, config, access, files } }) => {
   const body = await readBody(req, config.server.max_torrent_upload_bytes)
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   let source: { infoHash: string, magnet?: string, torrentFile?: string }
@@ -54,15 +55,14 @@ export const addTorrent: Handler = async (req, res, url, { engine, config, acces
 }
 
 /** GET /torrents: every torrent, most recently used first. */
-export const listTorrents: Handler = async (req, res, _url, { engine, config }) => {
+export const listTorrents: Handler = async ({ req, res, ctx: { engine, config } }) => {
   const base = baseUrl(req, config.server.trust_proxy)
   const torrents = (await engine.list()).map((t) => ({ ...t, url: `${base}/torrent/${t.infoHash}` }))
   sendJson(res, 200, { torrents })
 }
 
 /** GET /torrent/{infoHash}: the torrent document. DELETE: stop it and remove its data (204). */
-export const torrent: Handler = async (req, res, url, { engine, config, access, files }) => {
-  const infoHash = normalizeInfoHash(url.pathname.split('/')[2] ?? '')
+export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params: { infoHash }, ctx: { engine, config, access, files } }) => {
   if (req.method === 'DELETE') {
     await engine.run({ type: 'delete', infoHash })
     res.writeHead(204).end()
@@ -73,20 +73,29 @@ export const torrent: Handler = async (req, res, url, { engine, config, access, 
   sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)))
 }
 
-/** GET /playlist/{infoHash}.m3u: an extended M3U of the torrent's video and audio files. */
-export const playlist: Handler = async (req, res, url, { engine, config, access }) => {
-  const m = /^\/playlist\/([^/]+)\.m3u8?$/.exec(url.pathname)
-  const infoHash = normalizeInfoHash(m?.[1] ?? '')
+/**
+ * GET /playlist/{infoHash}.m3u: an extended M3U of the torrent's video and audio files.
+ * Durations are not known yet (#EXTINF:-1) until media probing exists. A video's subtitles
+ * (the files the torrent document lists under it) come in a `#EXTVLCOPT:input-slave=URL#URL`
+ * line before the video's URL: VLC loads them as extra inputs (its `sub-file` option takes
+ * local paths only). mpv reads no per-entry options from an M3U (mpv issue #16217); its users
+ * pass a subtitle's URL with --sub-file.
+ */
+export const playlist: Handler<{ playlist: string }> = async ({ req, res, params: { playlist: infoHash }, ctx: { engine, config, access } }) => {
   const status = await engine.run({ type: 'info', infoHash })
-  const base = baseUrl(req, config.server.trust_proxy)
-  const media = status.files.filter((f) => f.mime.startsWith('video/') || f.mime.startsWith('audio/'))
+  const doc = torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p))
   const lines = ['#EXTM3U', `#PLAYLIST:${oneLine(status.name)}`]
-  for (const f of media) lines.push(`#EXTINF:-1,${oneLine(f.name)}`, streamUrl(base, infoHash, f.id, f.name, (p) => access.query(p)))
+  for (const f of doc.files) {
+    if (f.kind !== 'video' && f.kind !== 'audio') continue
+    lines.push(`#EXTINF:-1,${oneLine(f.name)}`)
+    if (f.subtitles !== undefined && f.subtitles.length > 0) lines.push(`#EXTVLCOPT:input-slave=${f.subtitles.map((s) => s.url).join('#')}`)
+    lines.push(f.streamUrl)
+  }
   const text = lines.join('\n') + '\n'
   res.writeHead(200, {
     'Content-Type': 'audio/x-mpegurl; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
-    'Content-Disposition': `inline; filename="${infoHash}.m3u"`
+    'Content-Disposition': contentDisposition(`${infoHash}.m3u`, { type: 'inline' })
   })
   res.end(req.method === 'HEAD' ? undefined : text)
 }

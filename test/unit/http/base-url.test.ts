@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
-import { baseUrl } from '../../src/http/base-url.js'
+import { baseUrl } from '../../../src/http/base-url.js'
 
 const req = (remoteAddress: string, headers: Record<string, string>): IncomingMessage =>
   ({ socket: { remoteAddress }, headers } as unknown as IncomingMessage)

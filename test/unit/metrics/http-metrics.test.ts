@@ -2,10 +2,10 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { bodyBytesSent } from '../../src/metrics/body-bytes.js'
-import { HttpMetrics } from '../../src/metrics/http-metrics.js'
-import type { Exchange } from '../../src/metrics/http-metrics.js'
-import type { MetricsSnapshot } from '../../src/protocol.js'
+import { bodyBytesSent } from '../../../src/metrics/body-bytes.js'
+import { HttpMetrics } from '../../../src/metrics/http-metrics.js'
+import type { Exchange } from '../../../src/metrics/http-metrics.js'
+import type { MetricsSnapshot } from '../../../src/protocol.js'
 
 const metrics = new HttpMetrics(3)
 const exchanges: Exchange[] = []
@@ -14,7 +14,8 @@ let release: () => void = () => {}
 let closed = 0
 let onClose: () => void = () => {}
 const server = http.createServer((req, res) => {
-  const route = req.url === '/stream' || req.url === '/slow' || req.url === '/direct' ? 'stream-file' : 'torrent'
+  const streaming = req.url === '/stream' || req.url === '/slow' || req.url === '/direct'
+  const route = { name: streaming ? 'stream-file' : 'torrent', streaming }
   exchanges.push(metrics.track(req, res, () => route))
   res.once('close', () => { closed++; onClose() }) // after track's own listener
   if (req.url === '/slow') {

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { FileCache } from '../../src/http/file-cache.js'
-import type { FileInfo } from '../../src/protocol.js'
+import { FileCache } from '../../../src/http/file-cache.js'
+import type { FileInfo } from '../../../src/protocol.js'
 
 const IH = 'a'.repeat(40)
 const file = (id: number): FileInfo => ({ id, name: `f${id}.mp4`, path: `d/f${id}.mp4`, size: 1000 + id, mime: 'video/mp4' })

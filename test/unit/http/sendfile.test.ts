@@ -8,9 +8,9 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { WriteIdleError } from '../../src/http/client-gone.js'
-import { sendRange, sendableFd, sendfileAvailability } from '../../src/http/sendfile.js'
-import { waitFor } from '../helpers/async.js'
+import { WriteIdleError } from '../../../src/http/client-gone.js'
+import { sendRange, sendableFd, sendfileAvailability } from '../../../src/http/sendfile.js'
+import { waitFor } from '../../helpers/async.js'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-sendfile-'))
 // Larger than what loopback's send and receive buffers hold together (tcp_wmem 4 MiB and

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { resolveRange } from '../../src/http/range.js'
+import { resolveRange } from '../../../src/http/range.js'
 
 t.test('no header or empty header is the full file', async (t) => {
   t.same(resolveRange(undefined, 100), { kind: 'full' })

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
-import { clientIp, clientKey } from '../../src/http/client-ip.js'
+import { clientIp, clientKey } from '../../../src/http/client-ip.js'
 
 const req = (remoteAddress: string, xff?: string): IncomingMessage =>
   ({ socket: { remoteAddress }, headers: xff !== undefined ? { 'x-forwarded-for': xff } : {} }) as unknown as IncomingMessage

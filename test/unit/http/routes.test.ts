@@ -1,0 +1,53 @@
+import t from 'tap'
+import { ROUTES, findRoute, signedPath } from '../../../src/http/routes.js'
+import { PathPattern } from '../../../src/http/route-match.js'
+
+const IH = 'c9e15763f722f23e98a29decdfae341b98d53056'
+
+t.test('every path finds its route by the table; near misses are 404s', async (t) => {
+  const name = (p: string, debug = false): string | null => findRoute(p, debug)?.route.name ?? null
+  t.equal(name('/health'), 'health')
+  t.equal(name('/health/live'), 'health-live')
+  t.equal(name('/stream'), 'stream-magnet')
+  t.equal(name(`/stream/${IH}/0`), 'stream-file')
+  t.equal(name(`/stream/${IH}/0/a/b.mkv`), 'stream-file')
+  t.equal(name(`/document/${IH}/0/x.srt`), 'document')
+  t.equal(name(`/torrent/${IH}`), 'torrent')
+  t.equal(name(`/playlist/${IH}.m3u`), 'playlist')
+  for (const p of ['/', '/stream/', `/stream/${IH}`, `/stream/${IH}/`, '/stream//0', '/torrent/', `/torrent/${IH}/`, '/torrents/x', '/healthz', '/debug/crash-shard/0']) {
+    t.equal(name(p), null, p)
+  }
+  t.equal(name('/debug/crash-shard/0', true), 'debug-crash', 'debug routes only with fault injection')
+})
+
+t.test('facts live in the table: open, signable, streaming, unlimited', async (t) => {
+  const facts = Object.fromEntries(ROUTES.map((r) => [r.name, r]))
+  t.same(ROUTES.filter((r) => r.open).map((r) => r.name), ['health', 'health-live'])
+  t.same(ROUTES.filter((r) => r.unlimited).map((r) => r.name), ['health', 'health-live'])
+  t.same(ROUTES.filter((r) => r.signable).map((r) => r.name).sort(), ['document', 'image', 'playlist', 'stream-file'])
+  t.same(ROUTES.filter((r) => r.streaming).map((r) => r.name).sort(), ['document', 'image', 'stream-file', 'stream-magnet'])
+  t.same(facts.torrent?.methods, ['GET', 'HEAD', 'DELETE'])
+  t.equal(new Set(ROUTES.map((r) => r.name)).size, ROUTES.length, 'names are unique (metric labels)')
+})
+
+t.test('parameters are parsed and validated by name', async (t) => {
+  const p = new PathPattern('/stream/:infoHash/:fileId/*name')
+  const m = p.match(`/stream/${IH.toUpperCase()}/12/film.mkv`)
+  t.ok(m)
+  t.same(p.parse(m!.raw), { infoHash: IH, fileId: 12, name: 'film.mkv' })
+  t.equal(m!.fixedPath, `/stream/${IH.toUpperCase()}/12`)
+  t.throws(() => p.parse(p.match(`/stream/${IH}/01`)!.raw), { code: 'TOD_ERR_BAD_FILE_ID' })
+  t.throws(() => p.parse(p.match('/stream/xyz/0')!.raw), { code: 'TOD_ERR_BAD_INFOHASH' })
+  const pl = new PathPattern('/playlist/:playlist')
+  t.same(pl.parse(pl.match(`/playlist/${IH}.m3u8`)!.raw), { playlist: IH })
+  t.throws(() => pl.parse(pl.match(`/playlist/${IH}`)!.raw), { code: 'TOD_ERR_BAD_INFOHASH' })
+  t.throws(() => new PathPattern('/x/*name/y'), /last segment/)
+  t.throws(() => new PathPattern('/x/:nope'), /unknown route parameter/)
+})
+
+t.test('the signed path drops a trailing name only', async (t) => {
+  t.equal(signedPath(`/stream/${IH}/0/film.mp4`), `/stream/${IH}/0`)
+  t.equal(signedPath(`/image/${IH}/3/a/b.jpg`), `/image/${IH}/3`)
+  t.equal(signedPath(`/playlist/${IH}.m3u`), `/playlist/${IH}.m3u`)
+  t.equal(signedPath('/unknown/a/b'), '/unknown/a/b')
+})

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { ConfigError, describeSchema, loadConfig } from '../../src/config/config.js'
+import { ConfigError, describeSchema, loadConfig } from '../../../src/config/config.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-config-'))
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { loadConfig } from '../../src/config/config.js'
-import { planReload } from '../../src/config/reload.js'
+import { loadConfig } from '../../../src/config/config.js'
+import { planReload } from '../../../src/config/reload.js'
 
 const base = (overrides: Record<string, unknown>) => loadConfig({ file: undefined, env: {}, overrides: { 'torrent.dir': '/tmp/x', ...overrides } })
 

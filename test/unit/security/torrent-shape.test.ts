@@ -1,5 +1,5 @@
 import t from 'tap'
-import { geometryProblem, layoutProblem } from '../../src/security/torrent-shape.js'
+import { geometryProblem, layoutProblem } from '../../../src/security/torrent-shape.js'
 
 t.test('geometry: sizes that WebTorrent would trust', async (t) => {
   t.equal(geometryProblem({ pieceLength: 262144, lengths: [1000, 0, 300000], pieceCount: 2 }), null)

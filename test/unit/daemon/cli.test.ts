@@ -4,9 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { schemaMarkdown } from '../../src/config/config.js'
+import { schemaMarkdown } from '../../../src/config/config.js'
 
-const MAIN = new URL('../../dist/src/daemon/main.js', import.meta.url).pathname
+const MAIN = new URL('../../../dist/src/daemon/main.js', import.meta.url).pathname
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-cli-'))
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
 
@@ -43,7 +43,7 @@ t.test('the original single-dash flags work: -port 8081 -dir D', async (t) => {
 })
 
 t.test('--version and --help', async (t) => {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
   t.equal((await cli('--version')).stdout.trim(), pkg.version)
   const help = await cli('--help')
   for (const word of ['serve', 'check-config', '--port', '--dir', '--config']) t.match(help.stdout, word)
@@ -51,7 +51,7 @@ t.test('--version and --help', async (t) => {
 })
 
 t.test('docs/config.md is what the schema generates', async (t) => {
-  const doc = fs.readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8')
+  const doc = fs.readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8')
   t.equal(doc, schemaMarkdown(), 'regenerate with: node dist/src/daemon/main.js check-config --print-schema --markdown > docs/config.md')
   t.equal((await cli('check-config', '--print-schema', '--markdown')).stdout, doc)
 })

@@ -54,7 +54,7 @@ export const ERRORS = {
   TOD_ERR_RATE_LIMITED: { status: 429, message: 'too many requests', template: 'too many requests; retry in {seconds} s' },
   TOD_ERR_TOO_MANY_TORRENTS: { status: 429, message: 'the torrent limit is reached' },
   TOD_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
-  TOD_ERR_UNSAFE_PATH: { status: 400, message: 'a file path in the torrent escapes its folder' },
+  TOD_ERR_UNSAFE_PATH: { status: 400, message: 'a file path in the torrent escapes its folder', template: 'a file path in the torrent is not safe: {reason}' },
   TOD_ERR_NOT_READY: { status: 503, message: 'the engine is not ready' },
   TOD_ERR_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   TOD_ERR_ENGINE: { status: 503, message: 'the engine failed to answer' },

@@ -1,6 +1,6 @@
 import { encode as magnetEncode } from 'magnet-uri'
 import type { MagnetData } from 'magnet-uri'
-import { TodError } from '../errors.js'
+import { TodError, bounded } from '../errors.js'
 import { parseMagnet } from '../input/magnet.js'
 import { formatPeerAddress, parsePeerAddress } from '../input/peer-address.js'
 import { parseTorrentFile, toTorrentFile } from '../input/torrent-file.js'
@@ -194,7 +194,7 @@ function parseTargetUrl (value: string, schemes: ReadonlySet<string>): { host: s
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(value)
   if (m === null) return { reason: 'malformed', detail: 'not a URL', target: short }
   const scheme = m[1]!
-  if (!schemes.has(scheme.toLowerCase())) return { reason: 'scheme', detail: `${scheme}: is not allowed here`, target: short }
+  if (!schemes.has(scheme.toLowerCase())) return { reason: 'scheme', detail: `${bounded(scheme, 20)}: is not allowed here`, target: short }
   if (scheme !== scheme.toLowerCase()) return { reason: 'scheme', detail: 'the scheme must be lower-case', target: short }
   let url: URL
   try {
@@ -202,7 +202,7 @@ function parseTargetUrl (value: string, schemes: ReadonlySet<string>): { host: s
   } catch {
     return { reason: 'malformed', detail: 'not a URL', target: short }
   }
-  const target = `${scheme}://${url.host}`
+  const target = bounded(`${scheme}://${url.host}`, 100)
   let host = url.hostname
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
   if (host === '') return { reason: 'malformed', detail: 'no host', target }

@@ -3,54 +3,17 @@ import os from 'node:os'
 import path from 'node:path'
 import convict from 'convict'
 import YAML from 'yaml'
+import { registerFormats } from './formats.js'
 import { schema } from './schema.js'
+import type { KeySpec, Live, Settings } from './schema.js'
 
-/** The validated, fully resolved configuration. Frozen; passed down, never re-read. */
-export interface Config {
-  readonly server: {
-    readonly port: number
-    readonly host: string
-    readonly workers: number
-    readonly trust_proxy: readonly string[]
-    readonly max_torrent_upload_bytes: number
-    readonly max_connections: number
-    readonly max_header_bytes: number
-    readonly header_timeout_ms: number
-    readonly write_idle_timeout_ms: number
-  }
-  readonly logging: { readonly level: 'error' | 'warn' | 'info' | 'debug', readonly format: 'json' | 'text' }
-  readonly torrent: {
-    readonly dir: string
-    readonly state_dir: string
-    readonly shards: number
-    readonly port: number
-    readonly max_connections: number
-    readonly download_rate_limit: number
-    readonly upload_rate_limit: number
-    readonly metadata_timeout_ms: number
-    readonly cache_size: number
-    readonly max_disk_usage: number
-    readonly cleanup_interval: number
-    readonly idle_timeout: number
-    readonly read_timeout_ms: number
-    readonly dht: boolean
-    readonly lsd: boolean
-    readonly nat_traversal: boolean
-    readonly encryption: 'prefer' | 'require' | 'off'
-  }
-  readonly streaming: { readonly readahead_bytes: number, readonly buffer_size: number, readonly sendfile: boolean }
-  readonly security: {
-    readonly allow_private_networks: boolean
-    readonly api_tokens: readonly string[]
-    readonly url_signing_key: string
-    readonly signed_url_ttl: number
-    readonly enable_cors: boolean
-    readonly allowed_origins: readonly string[]
-    readonly requests_per_minute: number
-    readonly max_torrents: number
-    readonly max_torrents_per_ip: number
-  }
-  readonly debug: { readonly fault_injection: boolean }
+registerFormats()
+
+/**
+ * The validated, fully resolved configuration, typed from the schema (src/config/schema.ts):
+ * `Config['torrent']` and the other sections are its slices. Frozen; passed down, never re-read.
+ */
+export interface Config extends Settings {
   /** The file the settings came from, if any. */
   readonly source: string | null
 }
@@ -97,7 +60,7 @@ export function loadConfig (opts: LoadOptions = {}): Config {
     const where = file !== undefined ? ` (in ${file}, environment or command line)` : ''
     throw new ConfigError(`invalid configuration${where}: ${(err as Error).message}`, { cause: err })
   }
-  return resolve(conf.getProperties() as Omit<Config, 'source'>, file ?? null)
+  return resolve(conf.getProperties() as Settings, file ?? null)
 }
 
 function readConfigFile (file: string): object {
@@ -121,7 +84,7 @@ function readConfigFile (file: string): object {
   return parsed
 }
 
-function resolve (raw: Omit<Config, 'source'>, source: string | null): Config {
+function resolve (raw: Settings, source: string | null): Config {
   const cpus = os.availableParallelism()
   const dir = path.resolve(raw.torrent.dir)
   const config: Config = {
@@ -141,13 +104,12 @@ function resolve (raw: Omit<Config, 'source'>, source: string | null): Config {
 /** The configuration with its secrets (keys marked `sensitive` in the schema) masked, for printing. */
 export function redacted (config: Config): Config {
   const copy = JSON.parse(JSON.stringify(config)) as Record<string, Record<string, unknown>>
-  for (const [section, keys] of Object.entries(schema)) {
-    for (const [name, spec] of Object.entries(keys as Record<string, { sensitive?: boolean }>)) {
-      const target = copy[section]
-      if (spec.sensitive !== true || target === undefined) continue
-      const v = target[name]
-      target[name] = Array.isArray(v) ? v.map(() => '[redacted]') : v === '' ? '' : '[redacted]'
-    }
+  for (const { key, spec } of schemaEntries()) {
+    const [section, name] = key.split('.') as [string, string]
+    const target = copy[section]
+    if (spec.sensitive !== true || target === undefined) continue
+    const v = target[name]
+    target[name] = Array.isArray(v) ? v.map(() => '[redacted]') : v === '' ? '' : '[redacted]'
   }
   return copy as unknown as Config
 }
@@ -161,35 +123,92 @@ export function deepFreeze<T extends object> (o: T): T {
 /** docs/config.md: the schema as a Markdown reference (`check-config --print-schema --markdown`). */
 export function schemaMarkdown (): string {
   const rows = describeSchema().map((k) =>
-    `| \`${k.key}\` | ${k.doc} | \`${JSON.stringify(k.default)}\` | ${k.format} | \`${k.env}\` |`)
+    `| \`${k.key}\` | ${k.doc} | \`${JSON.stringify(k.default)}\` | ${k.format.replaceAll('|', '\\|')} | \`${k.env}\` | ${k.live} |`)
   return [
     '# Configuration reference',
     '',
     'Generated from the convict schema (`src/config/schema.ts`) by',
     '`tod-p2m check-config --print-schema --markdown`; do not edit by hand.',
     '',
-    'Precedence: defaults < config file (`--config PATH`, else `/etc/tod-p2m/config.json` when it',
+    `Precedence: defaults < config file (\`--config PATH\`, else \`${DEFAULT_CONFIG_FILE}\` when it`,
     'exists; JSON, or YAML by extension) < environment < command line (`--port`, `--host`, `--dir`,',
-    '`--workers`, `--shards`, `--log-level`; the single-dash spelling `-port 8080` works too).',
-    'Unknown keys and wrong types stop the start with a message naming the key and the file.',
+    '`--workers`, `--shards`, `--log-level`, `--allow-private-networks`; the single-dash spelling',
+    '`-port 8080` works too). Unknown keys and wrong types stop the start with a message naming the',
+    'key and the file. An unknown `TOD_P2M_*` environment variable (a misspelt name) is warned about',
+    'at start and by `check-config`, with the closest known name.',
     '',
-    '| key | meaning | default | format | environment |',
-    '| --- | --- | --- | --- | --- |',
+    'Lists (format `list`) are a JSON array or comma-separated in the environment:',
+    '`TOD_P2M_SECURITY_ALLOWED_ORIGINS=\'["https://a.example","https://b.example"]\'` or',
+    '`TOD_P2M_SECURITY_ALLOWED_ORIGINS=https://a.example,https://b.example`. Booleans (format `bool`)',
+    'are `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`; anything else is an error.',
+    '',
+    'The last column says where a reload (SIGHUP) applies a changed key: `everywhere` at once,',
+    '`frontends` in the front-ends the reload forks, `supervisor` in the supervisor (reaper, bandwidth,',
+    'request and torrent limits); `restart` keys keep their old value until a restart.',
+    '',
+    '| key | meaning | default | format | environment | on reload |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     ''
   ].join('\n')
 }
 
+/** One setting as `check-config --print-schema` lists it. */
+export interface SettingDescription { key: string, doc: string, default: unknown, env: string, format: string, live: Live }
+
 /** The schema as a flat list, for `check-config --print-schema` and docs/config.md. */
-export function describeSchema (): Array<{ key: string, doc: string, default: unknown, env: string, format: string }> {
-  const out: Array<{ key: string, doc: string, default: unknown, env: string, format: string }> = []
-  for (const [section, keys] of Object.entries(schema)) {
-    for (const [name, spec] of Object.entries(keys as Record<string, { doc: string, default: unknown, env: string, format: unknown }>)) {
-      const format = Array.isArray(spec.format)
-        ? spec.format.join(' | ')
-        : typeof spec.format === 'function' ? spec.format.name.toLowerCase() : String(spec.format)
-      out.push({ key: `${section}.${name}`, doc: spec.doc, default: spec.default, env: spec.env, format })
+export function describeSchema (): SettingDescription[] {
+  return schemaEntries().map(({ key, spec }) => {
+    const format = Array.isArray(spec.format)
+      ? spec.format.join(' | ')
+      : typeof spec.format === 'function' ? spec.format.name.toLowerCase() : String(spec.format)
+    return { key, doc: spec.doc, default: spec.default, env: spec.env, format, live: spec.live }
+  })
+}
+
+/** Every key of the schema with its spec, in schema order. */
+export function schemaEntries (): Array<{ key: string, spec: KeySpec }> {
+  const specs: Record<string, Record<string, KeySpec>> = schema
+  return Object.entries(specs).flatMap(([section, keys]) =>
+    Object.entries(keys).map(([name, spec]) => ({ key: `${section}.${name}`, spec })))
+}
+
+/** An environment variable that looks meant for tod-p2m but names no setting. */
+export interface UnknownVariable { name: string, suggestion?: string }
+
+/**
+ * The TOD_P2M_* variables of `env` that name no setting (a misspelling is otherwise silently
+ * ignored), each with the closest known name when one is near.
+ */
+export function unknownVariables (env: NodeJS.ProcessEnv = process.env): UnknownVariable[] {
+  const known = schemaEntries().map((e) => e.spec.env)
+  return Object.keys(env).filter((name) => name.startsWith('TOD_P2M_') && !known.includes(name)).sort().map((name) => {
+    let best: string | undefined
+    let bestDistance = Infinity
+    for (const k of known) {
+      const d = editDistance(name, k)
+      if (d < bestDistance) { best = k; bestDistance = d }
     }
+    // Within a third of the name: a typo, not a different word.
+    return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? { name, suggestion: best } : { name }
+  })
+}
+
+/** One line per unknown variable, for stderr. */
+export function describeUnknownVariables (env: NodeJS.ProcessEnv = process.env): string[] {
+  return unknownVariables(env).map((u) => `unknown environment variable ${u.name.slice(0, 80)} is ignored` +
+    (u.suggestion !== undefined ? ` (did you mean ${u.suggestion}?)` : ''))
+}
+
+/** Levenshtein distance. */
+function editDistance (a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = row
   }
-  return out
+  return prev[b.length]!
 }

@@ -1,38 +1,12 @@
-import { deepFreeze } from './config.js'
+import { deepFreeze, schemaEntries } from './config.js'
 import type { Config } from './config.js'
+import type { Live } from './schema.js'
 
-/**
- * Settings a SIGHUP applies to the running daemon. The rest (ports, folders, shard count,
- * engine and security settings) is fixed for the life of the process: a reload keeps the old
- * value and logs that a restart is needed.
- */
-export const LIVE_KEYS: ReadonlySet<string> = new Set([
-  'logging.level',
-  'logging.format',
-  'server.workers',
-  'server.trust_proxy',
-  'server.max_torrent_upload_bytes',
-  // New front-ends are forked on reload: their HTTP settings and access rules are new.
-  'server.max_connections',
-  'server.max_header_bytes',
-  'server.header_timeout_ms',
-  'server.write_idle_timeout_ms',
-  'torrent.cache_size',
-  'torrent.max_disk_usage',
-  // The supervisor's bandwidth balancer hands the new caps out within a second.
-  'torrent.download_rate_limit',
-  'torrent.upload_rate_limit',
-  'streaming.buffer_size',
-  'streaming.sendfile',
-  'security.api_tokens',
-  'security.url_signing_key',
-  'security.signed_url_ttl',
-  'security.enable_cors',
-  'security.allowed_origins',
-  'security.requests_per_minute',
-  'security.max_torrents',
-  'security.max_torrents_per_ip'
-])
+/** Where a reload applies each key, from the schema's `live` (src/config/schema.ts). */
+export const LIVE: ReadonlyMap<string, Live> = new Map(schemaEntries().map(({ key, spec }) => [key, spec.live]))
+
+/** Settings a SIGHUP applies to the running daemon (every key whose `live` is not `restart`). */
+export const LIVE_KEYS: ReadonlySet<string> = new Set([...LIVE].filter(([, live]) => live !== 'restart').map(([key]) => key))
 
 export interface ReloadPlan {
   /** The configuration to run with: live keys from the new file, the rest as before. */

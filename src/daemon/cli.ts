@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import yargs from 'yargs'
 import type { Argv } from 'yargs'
-import { ConfigError, describeSchema, loadConfig, redacted, schemaMarkdown } from '../config/config.js'
+import { ConfigError, DEFAULT_CONFIG_FILE, describeSchema, describeUnknownVariables, loadConfig, redacted, schemaMarkdown } from '../config/config.js'
 import type { Config } from '../config/config.js'
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string }
@@ -13,7 +13,24 @@ export interface Commands {
   reap: (config: Config) => Promise<void>
 }
 
-interface CommonArgs { config?: string, port?: number, host?: string, dir?: string, workers?: number, shards?: number, 'log-level'?: string }
+interface CommonArgs {
+  config?: string
+  port?: number
+  host?: string
+  dir?: string
+  workers?: number
+  shards?: number
+  'log-level'?: string
+  'allow-private-networks'?: boolean
+}
+
+const EPILOGUE = [
+  'Commands: serve (the default) runs the daemon; check-config validates the settings and exits; ' +
+    'reap runs one reaper pass while the daemon is stopped.',
+  `Settings come from, each overriding the one before: defaults < config file (--config PATH, else ${DEFAULT_CONFIG_FILE} ` +
+    'when it exists) < environment (TOD_P2M_<SECTION>_<KEY>, e.g. TOD_P2M_SERVER_PORT; lists as a JSON array or commas) ' +
+    '< these flags. Every setting: tod-p2m check-config --print-schema, or docs/config.md.'
+].join('\n\n')
 
 /**
  * The command line: `tod-p2m [serve]`, `tod-p2m check-config`. Keeps the original flags
@@ -31,7 +48,12 @@ export function buildCli (argv: string[], commands: Commands): Argv {
     .option('workers', { type: 'number', describe: 'server.workers: HTTP front-end processes (0 = CPUs)' })
     .option('shards', { type: 'number', describe: 'torrent.shards: engine threads (0 = CPUs)' })
     .option('log-level', { type: 'string', describe: 'logging.level' })
+    .option('allow-private-networks', {
+      type: 'boolean',
+      describe: 'security.allow_private_networks: let torrents reach peers and trackers on loopback, LAN and other private addresses; use it to stream from a LAN swarm'
+    })
     .command(['serve', '$0'], 'Run the daemon in the foreground', () => {}, async (args) => {
+      warnUnknownVariables()
       await commands.serve(load(args), () => load(args))
     })
     .command('reap', 'Run one reaper pass over the data folder (quota, cache size) and exit; not while the daemon runs', () => {}, async (args) => {
@@ -46,9 +68,11 @@ export function buildCli (argv: string[], commands: Commands): Argv {
         process.stdout.write(args.markdown === true ? schemaMarkdown() : JSON.stringify(describeSchema(), null, 2) + '\n')
         return
       }
+      warnUnknownVariables()
       const config = load(args)
       process.stdout.write(args.print === true ? JSON.stringify(redacted(config), null, 2) + '\n' : `configuration OK${config.source !== null ? ` (${config.source})` : ''}\n`)
     })
+    .epilogue(EPILOGUE)
     .strict()
     .help()
     .fail((msg, err) => {
@@ -78,7 +102,13 @@ function load (args: CommonArgs): Config {
       'server.workers': args.workers,
       'torrent.dir': args.dir,
       'torrent.shards': args.shards,
-      'logging.level': args['log-level']
+      'logging.level': args['log-level'],
+      'security.allow_private_networks': args['allow-private-networks']
     }
   })
+}
+
+/** A misspelt TOD_P2M_* variable would be ignored without a word: say so on stderr. */
+function warnUnknownVariables (): void {
+  for (const line of describeUnknownVariables()) process.stderr.write(`tod-p2m: warning: ${line}\n`)
 }

@@ -3,6 +3,7 @@ import dns from 'node:dns'
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns'
 import net from 'node:net'
 import { Agent, buildConnector, setGlobalDispatcher } from 'undici'
+import { TodError } from '../errors.js'
 import { isBlockedIp } from './ip-policy.js'
 
 /**
@@ -15,10 +16,9 @@ import { isBlockedIp } from './ip-policy.js'
  */
 
 /** A refused connection; its message names the address, never the URL (passkeys live in URLs). */
-export class BlockedAddressError extends Error {
-  readonly code = 'TOD_ERR_BLOCKED_ADDRESS'
+export class BlockedAddressError extends TodError<'TOD_ERR_BLOCKED_ADDRESS'> {
   constructor (address: string) {
-    super(`refused to connect to non-public address ${address}`)
+    super('TOD_ERR_BLOCKED_ADDRESS', { address })
     this.name = 'BlockedAddressError'
   }
 }

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js'
+import { parsePeerAddress } from '../input/peer-address.js'
 
 /**
  * Which addresses tod-p2m refuses to contact on a stranger's behalf (trackers, web seeds, exact
@@ -179,21 +180,15 @@ export function describeIp (c: IpClass): string {
   return `${c.range}(${c.embedded.map((e) => `${e.address} ${e.range}`).join(', ')})`
 }
 
-// The same pattern WebTorrent (addr-to-ip-port) splits peer strings with, so both read the
-// same host out of odd inputs such as `[127.0.0.1:80`.
-const PEER_ADDR = /^\[?([^\]]+)]?:(\d+)$/
-
 /**
  * Whether WebTorrent must not dial a peer given as `ip:port`, `[ipv6]:port` (what trackers, DHT
  * and PEX produce). Fails closed: a peer that does not parse, a port outside 1-65535, or a host
  * name (which would need a DNS lookup) is blocked.
  */
 export function isBlockedPeer (peer: string): boolean {
-  const m = PEER_ADDR.exec(peer)
-  if (m === null) return true
-  const port = Number(m[2])
-  if (!(port >= 1 && port <= 65535)) return true
-  return isBlockedIp(m[1]!)
+  // Read as WebTorrent reads it (src/input/peer-address.ts), so both see the same host.
+  const parsed = parsePeerAddress(peer)
+  return 'problem' in parsed || isBlockedIp(parsed.host)
 }
 
 /**

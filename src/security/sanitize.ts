@@ -1,9 +1,15 @@
-import dns from 'node:dns'
-import magnetDecode, { encode as magnetEncode } from 'magnet-uri'
+import { encode as magnetEncode } from 'magnet-uri'
 import type { MagnetData } from 'magnet-uri'
-import * as parseTorrentModule from 'parse-torrent'
-import { TodError } from '../errors.js'
-import { classifyIp, describeIp } from './ip-policy.js'
+import { TodError, bounded } from '../errors.js'
+import { parseMagnet } from '../input/magnet.js'
+import { formatPeerAddress, parsePeerAddress } from '../input/peer-address.js'
+import { parseTorrentFile, toTorrentFile } from '../input/torrent-file.js'
+import type { TorrentFileOptions } from '../input/torrent-file.js'
+import { HostChecker } from './host-check.js'
+import type { DropReason, HostCheckOptions } from './host-check.js'
+
+export { checkHost } from './host-check.js'
+export type { DropReason, HostCheckOptions, HostVerdict, LookupAddress, LookupFn } from './host-check.js'
 
 /**
  * The SSRF guard for torrent ids. Every magnet and .torrent passes through
@@ -32,35 +38,13 @@ import { classifyIp, describeIp } from './ip-policy.js'
  * stubs out.
  */
 
-/** One address as `dns.promises.lookup(host, { all: true })` answers it. */
-export interface LookupAddress { address: string, family: number }
-
-/** Resolves a host name to all its addresses; tests inject one, production uses the system resolver. */
-export type LookupFn = (hostname: string) => Promise<readonly LookupAddress[]>
-
-export interface SanitizeOptions {
-  /** Skip the range check (LAN use, tests). Malformed entries are still dropped; nothing is resolved. */
-  allowPrivate?: boolean
-  /** Resolver; default `dns.promises.lookup(host, { all: true, verbatim: true })`. */
-  lookup?: LookupFn
-  /**
-   * How long one lookup may take before its entry is dropped (default 2000). getaddrinfo
-   * cannot be cancelled, so a timed-out lookup still holds a libuv thread until it ends.
-   */
-  lookupTimeoutMs?: number
-  /** Most distinct host names resolved for one torrent; entries beyond are dropped (default 64). */
-  maxHosts?: number
-  /**
-   * Lookups in flight at once for one torrent (default 4, the libuv pool size, which file I/O
-   * shares). Worst case per torrent: ceil(maxHosts / concurrency) * lookupTimeoutMs.
-   */
-  concurrency?: number
+export interface SanitizeOptions extends HostCheckOptions {
+  /** File-list limits and the data folder for .torrent files (src/input/torrent-file.ts); default the schema's. */
+  torrentFile?: TorrentFileOptions
 }
 
 /** Where a dropped entry came from: magnet parameters, or .torrent keys. */
 export type TargetField = 'tr' | 'ws' | 'as' | 'xs' | 'x.pe' | 'announce' | 'url-list'
-
-export type DropReason = 'malformed' | 'scheme' | 'blocked' | 'unresolved' | 'timeout' | 'limit'
 
 /** One entry that was removed, with fields meant for a structured log line. */
 export interface DroppedTarget {
@@ -104,18 +88,16 @@ export async function sanitizeTorrentId (id: string | Uint8Array, options: Sanit
  * WebTorrent). Throws TOD_ERR_BAD_MAGNET when the magnet does not decode.
  */
 export async function sanitizeMagnet (magnet: string, options: SanitizeOptions = {}): Promise<SanitizedTorrent<string>> {
-  if (!/^magnet:\?/i.test(magnet)) throw new TodError('TOD_ERR_BAD_MAGNET', 'a magnet link starts with "magnet:?"')
-  const decoded = decodeMagnet(magnet)
-  const infoHash = decoded.infoHash
-  if (typeof infoHash !== 'string') throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link has no "xt=urn:btih:" info-hash')
+  const parsed = parseMagnet(magnet)
+  const { infoHash, decoded } = parsed
 
   const checker = new HostChecker(options)
   const [tr, ws, as, xs, pe] = await Promise.all([
-    checkUrls(checker, 'tr', strings(decoded.announce), TRACKER_SCHEMES),
-    checkUrls(checker, 'ws', strings(decoded.ws), WEB_SCHEMES),
-    checkUrls(checker, 'as', strings(decoded.as), WEB_SCHEMES),
-    checkUrls(checker, 'xs', strings(decoded.xs), WEB_SCHEMES, (v) => /^urn:btpk:[0-9a-f]{64}$/i.test(v)),
-    checkPeers(checker, strings(decoded.peerAddresses))
+    checkUrls(checker, 'tr', parsed.trackers, TRACKER_SCHEMES),
+    checkUrls(checker, 'ws', parsed.webSeeds, WEB_SCHEMES),
+    checkUrls(checker, 'as', parsed.acceptableSources, WEB_SCHEMES),
+    checkUrls(checker, 'xs', parsed.sources, WEB_SCHEMES, (v) => /^urn:btpk:[0-9a-f]{64}$/i.test(v)),
+    checkPeers(checker, parsed.peers)
   ])
   const results = [tr, ws, as, xs, pe]
   const dropped = results.flatMap((r) => r.dropped)
@@ -135,9 +117,9 @@ export async function sanitizeMagnet (magnet: string, options: SanitizeOptions =
   const torrentId = magnetEncode(out)
 
   // What WebTorrent will read back must be exactly what was checked.
-  const again = decodeMagnet(torrentId)
+  const again = parseMagnet(torrentId)
   const allowed = new Set([...tr.kept, ...webSeeds, ...xs.kept, ...pe.kept])
-  const seen = [...strings(again.announce), ...strings(again.urlList), ...strings(again.xs), ...strings(again.peerAddresses)]
+  const seen = [...again.trackers, ...again.webSeeds, ...again.acceptableSources, ...again.sources, ...again.peers]
   if (again.infoHash !== infoHash || seen.some((v) => !allowed.has(v))) {
     throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link could not be rewritten safely')
   }
@@ -156,7 +138,7 @@ export async function sanitizeMagnet (magnet: string, options: SanitizeOptions =
  */
 export async function sanitizeTorrentFile (file: Uint8Array, options: SanitizeOptions = {}): Promise<SanitizedTorrent<Buffer>> {
   const input = Buffer.isBuffer(file) ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength)
-  const parsed = await parseTorrentFile(input)
+  const parsed = await parseTorrentFile(input, options.torrentFile)
 
   const checker = new HostChecker(options)
   const [announce, urlList] = await Promise.all([
@@ -167,7 +149,7 @@ export async function sanitizeTorrentFile (file: Uint8Array, options: SanitizeOp
   if (!announce.changed && !urlList.changed) return { torrentId: input, infoHash: parsed.infoHash, dropped, changed: false }
 
   const torrentId = Buffer.from(toTorrentFile({ ...parsed, announce: announce.kept, urlList: urlList.kept }))
-  const again = await parseTorrentFile(torrentId)
+  const again = await parseTorrentFile(torrentId, options.torrentFile)
   const allowed = new Set([...announce.kept, ...urlList.kept])
   if (again.infoHash !== parsed.infoHash || !Buffer.from(again.infoBuffer).equals(Buffer.from(parsed.infoBuffer)) ||
     [...again.announce, ...again.urlList].some((v) => !allowed.has(v))) {
@@ -176,111 +158,9 @@ export async function sanitizeTorrentFile (file: Uint8Array, options: SanitizeOp
   return { torrentId, infoHash: parsed.infoHash, dropped, changed: true }
 }
 
-/** What a host resolves to, or why it is refused. */
-export type HostVerdict =
-  | { ok: true, addresses: string[] }
-  | { ok: false, reason: DropReason, detail: string }
-
-/**
- * Checks one host (an IP literal in any form, or a name) under `options`. Exported for a
- * connect-time guard; {@link sanitizeTorrentId} uses one checker per torrent so each name is
- * resolved once.
- */
-export async function checkHost (host: string, options: SanitizeOptions = {}): Promise<HostVerdict> {
-  return await new HostChecker(options).check(host)
-}
-
 // ---------------------------------------------------------------------------------------------
 
 interface Checked { kept: string[], dropped: DroppedTarget[], changed: boolean }
-
-/** Resolves and checks hosts for one torrent: cached per name, bounded in count and concurrency. */
-class HostChecker {
-  readonly #allowPrivate: boolean
-  readonly #lookup: LookupFn
-  readonly #timeoutMs: number
-  readonly #maxHosts: number
-  readonly #concurrency: number
-  readonly #cache = new Map<string, Promise<HostVerdict>>()
-  #resolved = 0
-  #active = 0
-  readonly #queue: Array<() => void> = []
-
-  constructor (options: SanitizeOptions) {
-    this.#allowPrivate = options.allowPrivate ?? false
-    this.#lookup = options.lookup ?? systemLookup
-    this.#timeoutMs = options.lookupTimeoutMs ?? 2000
-    this.#maxHosts = options.maxHosts ?? 64
-    this.#concurrency = Math.max(1, options.concurrency ?? 4)
-  }
-
-  async check (host: string): Promise<HostVerdict> {
-    const ip = classifyIp(host)
-    if (ip !== undefined) {
-      if (ip.blocked && !this.#allowPrivate) return { ok: false, reason: 'blocked', detail: `${ip.address} ${describeIp(ip)}` }
-      return { ok: true, addresses: [ip.address] }
-    }
-    // As the WHATWG URL parser does: a name whose last label is a number must be an IPv4
-    // address. Anything else numeric-looking is malformed, not something to ask DNS about.
-    if (endsInNumber(host)) return { ok: false, reason: 'malformed', detail: 'numeric host that is not an IP address' }
-    if (!isHostName(host)) return { ok: false, reason: 'malformed', detail: 'not a host name' }
-    if (this.#allowPrivate) return { ok: true, addresses: [] }
-    const key = host.toLowerCase()
-    // RFC 6761: *.localhost is loopback. `localhost` itself is answered from /etc/hosts, as it
-    // will be when WebTorrent connects; glibc would send the other forms to the network.
-    if (key !== 'localhost' && /(^|\.)localhost\.?$/.test(key)) return { ok: false, reason: 'blocked', detail: 'localhost name' }
-    let verdict = this.#cache.get(key)
-    if (verdict === undefined) {
-      if (this.#resolved >= this.#maxHosts) return { ok: false, reason: 'limit', detail: `more than ${this.#maxHosts} host names` }
-      this.#resolved++
-      verdict = this.#gate(async () => await this.#resolve(key))
-      this.#cache.set(key, verdict)
-    }
-    return await verdict
-  }
-
-  async #resolve (host: string): Promise<HostVerdict> {
-    let addresses: readonly LookupAddress[]
-    let timer: NodeJS.Timeout | undefined
-    try {
-      addresses = await Promise.race([
-        this.#lookup(host),
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => { reject(new LookupTimeout()) }, this.#timeoutMs)
-        })
-      ])
-    } catch (err) {
-      if (err instanceof LookupTimeout) return { ok: false, reason: 'timeout', detail: `no answer in ${this.#timeoutMs} ms` }
-      const code = (err as { code?: unknown }).code
-      return { ok: false, reason: 'unresolved', detail: typeof code === 'string' ? code : String(err) }
-    } finally {
-      clearTimeout(timer)
-    }
-    if (addresses.length === 0) return { ok: false, reason: 'unresolved', detail: 'no addresses' }
-    // One bad address is enough: the connection may pick any of them.
-    for (const a of addresses) {
-      const ip = classifyIp(a.address)
-      if (ip === undefined) return { ok: false, reason: 'blocked', detail: `${a.address} is not an IP address` }
-      if (ip.blocked) return { ok: false, reason: 'blocked', detail: `${ip.address} ${describeIp(ip)}` }
-    }
-    return { ok: true, addresses: addresses.map((a) => classifyIp(a.address)!.address) }
-  }
-
-  async #gate<T> (fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#concurrency) await new Promise<void>((resolve) => { this.#queue.push(resolve) })
-    this.#active++
-    try {
-      return await fn()
-    } finally {
-      this.#active--
-      this.#queue.shift()?.()
-    }
-  }
-}
-
-class LookupTimeout extends Error {}
-
-const systemLookup: LookupFn = async (hostname) => await dns.promises.lookup(hostname, { all: true, verbatim: true })
 
 async function checkUrls (checker: HostChecker, field: TargetField, values: readonly string[], schemes: ReadonlySet<string>,
   keepAsIs?: (v: string) => boolean): Promise<Checked> {
@@ -314,7 +194,7 @@ function parseTargetUrl (value: string, schemes: ReadonlySet<string>): { host: s
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(value)
   if (m === null) return { reason: 'malformed', detail: 'not a URL', target: short }
   const scheme = m[1]!
-  if (!schemes.has(scheme.toLowerCase())) return { reason: 'scheme', detail: `${scheme}: is not allowed here`, target: short }
+  if (!schemes.has(scheme.toLowerCase())) return { reason: 'scheme', detail: `${bounded(scheme, 20)}: is not allowed here`, target: short }
   if (scheme !== scheme.toLowerCase()) return { reason: 'scheme', detail: 'the scheme must be lower-case', target: short }
   let url: URL
   try {
@@ -322,7 +202,7 @@ function parseTargetUrl (value: string, schemes: ReadonlySet<string>): { host: s
   } catch {
     return { reason: 'malformed', detail: 'not a URL', target: short }
   }
-  const target = `${scheme}://${url.host}`
+  const target = bounded(`${scheme}://${url.host}`, 100)
   let host = url.hostname
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
   if (host === '') return { reason: 'malformed', detail: 'no host', target }
@@ -330,26 +210,20 @@ function parseTargetUrl (value: string, schemes: ReadonlySet<string>): { host: s
   return { host, target }
 }
 
-// addr-to-ip-port's pattern, which WebTorrent splits peer hints with.
-const PEER_ADDR = /^\[?([^\]]+)]?:(\d+)$/
-
 /** Checks `x.pe` peer hints; kept ones are rewritten to `ip:port` / `[ipv6]:port` of the checked address. */
 async function checkPeers (checker: HostChecker, values: readonly string[]): Promise<Checked> {
   const out: Checked = { kept: [], dropped: [], changed: false }
   const verdicts = await Promise.all(values.map(async (value): Promise<{ kept: string } | DroppedTarget> => {
     const drop = (reason: DropReason, detail: string): DroppedTarget => ({ field: 'x.pe', target: value.slice(0, 100), reason, detail })
-    const m = PEER_ADDR.exec(value)
-    if (m === null) return drop('malformed', 'not host:port')
-    const host = m[1]!
-    const port = Number(m[2])
-    if (!(port >= 1 && port <= 65535)) return drop('malformed', 'port outside 1-65535')
-    const v = await checker.check(host)
+    const peer = parsePeerAddress(value)
+    if ('problem' in peer) return drop('malformed', peer.problem)
+    const v = await checker.check(peer.host)
     if (!v.ok) return drop(v.reason, v.detail)
     // Pin the name to the address just checked so WebTorrent does not resolve it again;
     // with allowPrivate nothing was resolved and the hint stays as given.
     const address = v.addresses.find((a) => !a.includes(':')) ?? v.addresses[0]
     if (address === undefined) return { kept: value }
-    return { kept: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` }
+    return { kept: formatPeerAddress({ host: address, port: peer.port }) }
   }))
   verdicts.forEach((v, i) => {
     if ('kept' in v) {
@@ -363,62 +237,7 @@ async function checkPeers (checker: HostChecker, values: readonly string[]): Pro
   return out
 }
 
-function endsInNumber (host: string): boolean {
-  const labels = host.split('.')
-  if (labels.at(-1) === '' && labels.length > 1) labels.pop()
-  const last = labels.at(-1) ?? ''
-  return /^\d+$/.test(last) || /^0x[0-9a-f]*$/i.test(last)
-}
-
-/** Letters, digits, hyphen and underscore labels; 253 characters at most, an optional final dot. */
-function isHostName (host: string): boolean {
-  const name = host.endsWith('.') ? host.slice(0, -1) : host
-  return name.length > 0 && name.length <= 253 &&
-    name.split('.').every((l) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(l))
-}
-
 /** The part of a rejected value that is safe to log: no query, no user info, bounded length. */
 function redact (value: string): string {
   return value.split(/[?#]/)[0]!.replace(/\/\/[^/@]*@/, '//').slice(0, 100)
-}
-
-function strings (v: unknown): string[] {
-  const list = Array.isArray(v) ? v : v === undefined ? [] : [v]
-  return [...new Set(list.filter((s): s is string => typeof s === 'string'))]
-}
-
-function decodeMagnet (magnet: string): MagnetData {
-  try {
-    return magnetDecode(magnet)
-  } catch (err) {
-    throw new TodError('TOD_ERR_BAD_MAGNET', undefined, { cause: err })
-  }
-}
-
-interface ParsedTorrentFile {
-  infoHash: string
-  infoBuffer: Uint8Array
-  info: object
-  announce: string[]
-  urlList: string[]
-  [key: string]: unknown
-}
-
-// modules.d.ts declares only parse-torrent's default export; its named `toTorrentFile` is
-// typed here rather than in that shared file.
-const parseTorrent = parseTorrentModule.default
-const toTorrentFile = (parseTorrentModule as unknown as { toTorrentFile: (parsed: object) => Uint8Array }).toTorrentFile
-
-async function parseTorrentFile (file: Buffer): Promise<ParsedTorrentFile> {
-  let parsed: Partial<ParsedTorrentFile>
-  try {
-    parsed = await parseTorrent(file) as Partial<ParsedTorrentFile>
-  } catch (err) {
-    throw new TodError('TOD_ERR_BAD_TORRENT', undefined, { cause: err })
-  }
-  // A 20-byte buffer parses as a bare info-hash; only a real .torrent has an info dictionary.
-  if (typeof parsed.infoHash !== 'string' || typeof parsed.info !== 'object' || parsed.info === null || !(parsed.infoBuffer instanceof Uint8Array)) {
-    throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent has no info dictionary')
-  }
-  return { ...parsed, infoHash: parsed.infoHash, infoBuffer: parsed.infoBuffer, info: parsed.info, announce: strings(parsed.announce), urlList: strings(parsed.urlList) }
 }

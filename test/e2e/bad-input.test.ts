@@ -292,8 +292,11 @@ t.test('setup: the seeder\'s torrent is added and streams', async (t) => {
 // Magnets: each malformed string through GET /stream?magnet=, POST as text and POST as JSON.
 // Every one is refused by the parser (src/magnet.ts) before any engine work; well-formed
 // magnets of unknown torrents are left out, they would wait for metadata and answer 504.
-// (Repeated xt= with conflicting hashes is not refused: the first btih is taken.)
+// Repeated xt= with different hashes (hex, or base32 of another hash) is refused: the edge and
+// the engine could otherwise pick different torrents (issue 14).
 const badMagnets: string[] = [
+  `magnet:?xt=urn:btih:${H}&xt=urn:btih:${'f'.repeat(40)}`, `magnet:?xt=urn:btih:${B32}&xt=urn:btih:${H}`,
+  `magnet:?xt=urn:btih:${H}&dn=x&tr=udp%3A%2F%2F127.0.0.1%3A1&xt=urn:btih:${B32}`,
   'magnet:', 'magnet:?', 'magnet:?xt=', 'magnet:?xt=urn:btih:', 'magnet:?&&&&', 'magnet:?=&=&xt',
   `magnet:?xt=urn:sha1:${B32}`, `magnet:?xt=urn:ed2k:${H.slice(0, 32)}`, `magnet:?xt=urn:md5:${H.slice(0, 32)}`,
   `magnet:?xt=urn:btmh:1220${H}${H.slice(0, 24)}`, `magnet:?xt=btih:${H}`, `magnet:?xt=urn:btih${H}`,
@@ -460,8 +463,8 @@ t.test('invalid Range headers: ignored, never a 5xx, byte-correct', async (t) =>
   for (const b of ['null', 'true', '0', '123', '"magnet:?xt=urn:btih:bad"', '[]', '{}', `["${H}"]`, '{"magnet": 5}', '{"magnet": null}', '{"magnet": true}',
     `{"magnet": ["magnet:?xt=urn:btih:${H}"]}`, `{"magnet": {"xt": "urn:btih:${H}"}}`, '{"infoHash": 123}', `{"infoHash": ["${H}"]}`,
     `{"infoHash": {"hex": "${H}"}}`, '{"infoHash": "xyz"}', `{"infoHash": "${H.slice(0, 39)}"}`, `{"Magnet": "magnet:?xt=urn:btih:${H}"}`,
-    `{"magnet ": "magnet:?xt=urn:btih:${H}"}`, `{"__proto__": {"magnet": "magnet:?xt=urn:btih:${H}"}}`, `{"constructor": {"magnet": "x"}}`,
-    '{"magnet": "bad", "magnet": "worse"}', `{"magnet": "x", "infoHash": "${H.slice(1)}"}`, `{"url": "http://example.com/x.torrent"}`]) json(b, undefined, 400)
+    `{"magnet ": "magnet:?xt=urn:btih:${H}"}`, `{"__proto__": {"magnet": "magnet:?xt=urn:btih:${H}"}}`, '{"constructor": {"magnet": "x"}}',
+    '{"magnet": "bad", "magnet": "worse"}', `{"magnet": "x", "infoHash": "${H.slice(1)}"}`, '{"url": "http://example.com/x.torrent"}']) json(b, undefined, 400)
   json('['.repeat(20_000) + ']'.repeat(20_000), '20000 nested arrays', 400)
   json('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000), '10000 nested objects', 400)
   // Unsupported content types (each with a body that would be valid in a supported one).

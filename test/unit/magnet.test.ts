@@ -6,7 +6,7 @@ const IH = '2a7342b09ae2efd18290e989cfa7142dcc8edfe5'
 t.test('a magnet gives its info-hash and stays as given', async (t) => {
   const m = `magnet:?xt=urn:btih:${IH.toUpperCase()}&dn=x&x.pe=127.0.0.1:6881`
   t.same(parseMagnet(m), { infoHash: IH, magnet: m })
-  t.equal(parseMagnet(`magnet:?xt=urn:btih:FJZUFME24LX5DAUQ5GE47JYUFXGI5X7F`).infoHash, IH, 'base32 xt')
+  t.equal(parseMagnet('magnet:?xt=urn:btih:FJZUFME24LX5DAUQ5GE47JYUFXGI5X7F').infoHash, IH, 'base32 xt')
 })
 
 t.test('a bare info-hash becomes a magnet', async (t) => {
@@ -22,4 +22,10 @@ t.test('malformed magnets are TOD_ERR_BAD_MAGNET', async (t) => {
   for (const b of bad) {
     t.throws(() => parseMagnet(b), { name: 'TodError', code: 'TOD_ERR_BAD_MAGNET' }, JSON.stringify(b.slice(0, 60)))
   }
+})
+
+t.test('the edge refuses magnets whose info-hashes disagree (issue 14)', async (t) => {
+  const other = 'c9e15763f722f23e98a29decdfae341b98d53056'
+  t.throws(() => parseMagnet(`magnet:?xt=urn:btih:${IH}&xt=urn:btih:${other}`), { code: 'TOD_ERR_BAD_MAGNET', message: /disagree/ })
+  t.equal(parseMagnet(`magnet:?xt=urn:btih:${IH}&xt=urn:btih:FJZUFME24LX5DAUQ5GE47JYUFXGI5X7F`).infoHash, IH, 'hex and base32 of one hash')
 })

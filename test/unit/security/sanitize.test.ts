@@ -2,8 +2,8 @@ import path from 'node:path'
 import magnetDecode from 'magnet-uri'
 import parseTorrent from 'parse-torrent'
 import t from 'tap'
-import { checkHost, sanitizeMagnet, sanitizeTorrentFile, sanitizeTorrentId } from '../../src/security/sanitize.js'
-import type { DroppedTarget, LookupAddress, LookupFn } from '../../src/security/sanitize.js'
+import { checkHost, sanitizeMagnet, sanitizeTorrentFile, sanitizeTorrentId } from '../../../src/security/sanitize.js'
+import type { DroppedTarget, LookupAddress, LookupFn } from '../../../src/security/sanitize.js'
 
 // There is no network here but loopback: every name except `localhost` goes to a fake resolver.
 const IH = '2a7342b09ae2efd18290e989cfa7142dcc8edfe5'

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { ConfigError, describeSchema, loadConfig } from '../../src/config/config.js'
+import { ConfigError, describeSchema, describeUnknownVariables, loadConfig, unknownVariables } from '../../../src/config/config.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-config-'))
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -57,4 +57,38 @@ t.test('every schema key has a doc, a default and a TOD_P2M_ environment variabl
     t.not(k.default, undefined, `${k.key} default`)
     t.equal(k.env, 'TOD_P2M_' + k.key.replace('.', '_').toUpperCase(), `${k.key} env name`)
   }
+})
+
+t.test('lists from the environment: a JSON array or commas', async (t) => {
+  const json = loadConfig({ ...noFile, env: { TOD_P2M_SECURITY_ALLOWED_ORIGINS: '["*"]', TOD_P2M_SERVER_TRUST_PROXY: '["10.0.0.1", "a,b"]' } })
+  t.same(json.security.allowed_origins, ['*'], 'not the string ["*"]')
+  t.same(json.server.trust_proxy, ['10.0.0.1', 'a,b'])
+  const commas = loadConfig({ ...noFile, env: { TOD_P2M_SECURITY_ALLOWED_ORIGINS: 'https://a.example, https://b.example' } })
+  t.same(commas.security.allowed_origins, ['https://a.example', 'https://b.example'])
+  t.same(loadConfig({ ...noFile, env: { TOD_P2M_SECURITY_API_TOKENS: '' } }).security.api_tokens, [])
+  t.throws(() => loadConfig({ ...noFile, env: { TOD_P2M_SECURITY_ALLOWED_ORIGINS: '[1, 2]' } }), /security\.allowed_origins/)
+  t.throws(() => loadConfig({ ...noFile, env: { TOD_P2M_SECURITY_ALLOWED_ORIGINS: '[nope' } }), /security\.allowed_origins/)
+})
+
+t.test('booleans from the environment: 0 is false, nonsense is an error', async (t) => {
+  const env = (v: string): boolean => loadConfig({ ...noFile, env: { TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS: v } }).security.allow_private_networks
+  for (const v of ['true', '1', 'yes', 'ON']) t.equal(env(v), true, v)
+  for (const v of ['false', '0', 'no', 'off']) t.equal(env(v), false, v)
+  t.throws(() => env('nope'), /security\.allow_private_networks/)
+})
+
+t.test('misspelt TOD_P2M_ variables are found, with the closest known name', async (t) => {
+  t.same(unknownVariables({ TOD_P2M_SERVER_PROT: '1', TOD_P2M_SERVER_PORT: '2', HOME: '/' }), [{ name: 'TOD_P2M_SERVER_PROT', suggestion: 'TOD_P2M_SERVER_PORT' }])
+  t.same(unknownVariables({ TOD_P2M_SECURITY_ALLOWED_ORIGIN: 'x' }), [{ name: 'TOD_P2M_SECURITY_ALLOWED_ORIGIN', suggestion: 'TOD_P2M_SECURITY_ALLOWED_ORIGINS' }])
+  t.same(unknownVariables({ TOD_P2M_COMPLETELY_DIFFERENT_THING: 'x' }), [{ name: 'TOD_P2M_COMPLETELY_DIFFERENT_THING' }], 'no far-fetched suggestion')
+  t.match(describeUnknownVariables({ TOD_P2M_TORRENT_DIRR: 'x' })[0], /TOD_P2M_TORRENT_DIRR .*did you mean TOD_P2M_TORRENT_DIR\?/)
+})
+
+t.test('the Config type is the schema\'s: each key is typed by its format', async (t) => {
+  const c = loadConfig({ ...noFile, overrides: { 'torrent.dir': '/tmp/x' } })
+  const level: 'error' | 'warn' | 'info' | 'debug' = c.logging.level
+  const origins: readonly string[] = c.security.allowed_origins
+  const files: number = c.torrent.max_files
+  t.same([level, origins, files, c.torrent.max_path_bytes], ['info', [], 10_000, 1024 * 1024])
+  for (const k of describeSchema()) t.ok(['everywhere', 'frontends', 'supervisor', 'restart'].includes(k.live), `${k.key} says where a reload applies it`)
 })

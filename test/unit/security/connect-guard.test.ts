@@ -7,7 +7,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { Agent, fetch } from 'undici'
-import { guardedConnector, guardedLookup, installConnectGuard } from '../../src/security/connect-guard.js'
+import { guardedConnector, guardedLookup, installConnectGuard } from '../../../src/security/connect-guard.js'
 
 let hits = 0
 const target = http.createServer((_req, res) => { hits++; res.end('reached') })

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { loadConfig } from '../../src/config/config.js'
-import { planReload } from '../../src/config/reload.js'
+import { loadConfig } from '../../../src/config/config.js'
+import { LIVE, LIVE_KEYS, planReload } from '../../../src/config/reload.js'
 
 const base = (overrides: Record<string, unknown>) => loadConfig({ file: undefined, env: {}, overrides: { 'torrent.dir': '/tmp/x', ...overrides } })
 
@@ -20,4 +20,15 @@ t.test('live keys apply, the rest keeps its running value and is reported', asyn
 t.test('nothing changed: nothing to apply', async (t) => {
   const c = base({})
   t.same(planReload(c, base({})), { config: c, applied: [], needsRestart: [] })
+})
+
+t.test('what is live comes from the schema', async (t) => {
+  t.equal(LIVE.get('torrent.download_rate_limit'), 'supervisor')
+  t.equal(LIVE.get('security.api_tokens'), 'frontends')
+  t.equal(LIVE.get('logging.level'), 'everywhere')
+  t.equal(LIVE.get('torrent.shards'), 'restart')
+  t.ok(LIVE_KEYS.has('streaming.sendfile'))
+  t.notOk(LIVE_KEYS.has('torrent.max_files'))
+  const plan = planReload(base({}), base({ 'torrent.max_files': 5, 'security.max_torrents': 3 }))
+  t.same([plan.applied, plan.needsRestart], [['security.max_torrents'], ['torrent.max_files']])
 })

@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js'
 import t from 'tap'
-import { BLOCKED_RANGES, classifyIp, describeIp, isBlockedIp, isBlockedPeer, parseIp, peerBlocklist } from '../../src/security/ip-policy.js'
-import type { IpRange } from '../../src/security/ip-policy.js'
+import { BLOCKED_RANGES, classifyIp, describeIp, isBlockedIp, isBlockedPeer, parseIp, peerBlocklist } from '../../../src/security/ip-policy.js'
+import type { IpRange } from '../../../src/security/ip-policy.js'
 
 // [input, canonical address, range, blocked]
 const TABLE: Array<[string, string, IpRange, boolean]> = [

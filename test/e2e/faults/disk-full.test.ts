@@ -114,4 +114,14 @@ if (small === undefined) {
     t.same(audit.bad, [], 'the bitfield still claims nothing false')
     t.equal((await fetch(`${daemon.base}/health/live`)).status, 200, 'still live')
   })
+
+  // What a client can do meanwhile: /stream?magnet= adds the torrent again when the engine has
+  // dropped it (the state folder still has its .torrent and bitfield).
+  t.test('space freed: the magnet URL streams the file byte-identical', async (t) => {
+    const again = await withTimeout(read(`/stream?magnet=${encodeURIComponent(seeder.magnet)}`), 60_000, 'the read by magnet')
+    t.equal(again.status, 200, `answers 200 (${again.status}${again.code !== undefined ? ' ' + again.code : ''})`)
+    t.ok(again.body.equals(bytes), 'the whole file, byte-identical')
+    const audit = await auditPieces(mnt, stateDir, ih)
+    t.same(audit.bad, [], 'the bitfield claims nothing false')
+  })
 }

@@ -26,6 +26,8 @@ export interface SoakOptions {
   sampleMs: number
   /** One torrent deleted and one added this often. */
   churnMs: number
+  /** Each reader waits this long between reads (0: back to back). */
+  pauseMs?: number
   /** Progress lines (one per sample) go here when given. */
   onSample?: (line: string) => void
 }
@@ -130,6 +132,7 @@ async function drive (daemon: Awaited<ReturnType<typeof startDaemon>>, seeders: 
       } catch (err) {
         count(`read failed: ${(err as Error).name}`, String((err as Error).cause ?? err))
       }
+      if ((opts.pauseMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, opts.pauseMs))
     }
   }
 

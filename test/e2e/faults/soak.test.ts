@@ -1,6 +1,6 @@
 // Soak, the short CI version of bench/soak.ts (tag: soak; about 2.5 minutes): 10 readers doing
 // random range reads across 10 torrents on loopback while a torrent is deleted and another added
-// every 3 s, under a 24 MiB disk quota for 40 MiB of torrents. TOD_SOAK_MINUTES makes it longer.
+// every 3 s (each reader pausing 50 ms between reads), under a 24 MiB disk quota for 40 MiB of torrents. TOD_SOAK_MINUTES makes it longer.
 import t from 'tap'
 import { growth, runSoak, summarize } from '../../helpers/soak.js'
 
@@ -29,11 +29,14 @@ t.test(`soak for ${minutes} min: no unexpected error, no fd or memory leak, disk
     torrentBytes: 4 * MiB,
     quotaBytes: QUOTA,
     sampleMs: 3000,
-    churnMs: 3000
+    churnMs: 3000,
+    // Light on a shared CI machine: ~20 reads a second per reader instead of back to back
+    // (which would be ~200 and two busy cores for the whole run).
+    pauseMs: 50
   })
   t.comment(summarize(result))
   t.equal(result.unexpected, 0, 'no unexpected outcome (only 2xx, and 404/409 the run provoked)')
-  t.ok(result.outcomes.ok !== undefined && result.outcomes.ok.count > 100, `reads went through (${result.outcomes.ok?.count ?? 0})`)
+  t.ok(result.outcomes.ok !== undefined && result.outcomes.ok.count > 1000, `reads went through (${result.outcomes.ok?.count ?? 0})`)
   t.equal(result.frontendRestarts, 0, 'no front-end was restarted')
   const names = Object.keys(result.procs)
   t.ok(names.includes('supervisor') && names.length >= 2, `sampled ${names.join(', ')}`)

@@ -34,7 +34,8 @@ export const ERRORS = {
   TOD_ERR_ENGINE: { status: 503, message: 'the engine failed to answer' },
   TOD_ERR_METADATA_TIMEOUT: { status: 504, message: 'the torrent metadata was not found in time' },
   TOD_ERR_STALLED: { status: 504, message: 'the pieces were not downloaded in time' },
-  TOD_ERR_INTERNAL: { status: 500, message: 'internal error' }
+  TOD_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  TOD_ERR_PRIVATE_NETWORK: { status: 403, message: 'every peer and tracker of this magnet is on a private network, which security.allow_private_networks refuses; start with --allow-private-networks to stream from a LAN swarm' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -76,7 +76,7 @@ export function openTorrent (client: WebTorrent, infoHash: string, id: string | 
   entry.ready.catch(() => {}) // observed by callers through the registry's whenReady
   const mismatch = (): boolean => {
     if (torrent.infoHash === undefined || torrent.infoHash === infoHash) return false
-    entry.fail(new TodError('TOD_ERR_BAD_MAGNET', 'the magnet is not the torrent named'))
+    entry.fail(typeof id === 'string' ? new TodError('TOD_ERR_BAD_MAGNET', 'the magnet is not the torrent named') : new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent is not the torrent named'))
     return true
   }
   torrent.once('infoHash', () => {

@@ -70,7 +70,7 @@ export async function addTorrent (task: AddTask, torrents: Torrents, opts: Addin
   }
   entry.meta.lastAccess = Date.now()
   if (!task.wait) return { created, torrent: entry.torrent.ready ? describe(entry.torrent) : null }
-  await torrents.whenReady(entry)
+  await torrents.whenReady(entry, true)
   return { created, torrent: describe(entry.torrent) }
 }
 

@@ -121,15 +121,16 @@ export class Torrents {
 
   /**
    * Waits for the torrent's metadata and store, up to torrent.metadata_timeout_ms (504, or 403
-   * when the private-network policy left it nothing to ask). A torrent still without metadata
-   * that nobody else waits for is dropped then, so no nameless entry stays behind.
+   * when the private-network policy left it nothing to ask). With `dropOnTimeout` (an add), a
+   * torrent still without metadata that nobody else waits for is dropped then, so no nameless
+   * entry stays behind.
    */
-  async whenReady (entry: Entry): Promise<void> {
+  async whenReady (entry: Entry, dropOnTimeout = false): Promise<void> {
     if (entry.torrent.ready) return
     entry.waiting++
     try {
       await withTimeout(entry.ready, this.#config.metadata_timeout_ms, () => {
-        if (entry.waiting === 1 && entry.torrent.metadata === null) void this.remove(entry.infoHash, new TodError('TOD_ERR_METADATA_TIMEOUT'))
+        if (dropOnTimeout && entry.waiting === 1 && entry.torrent.metadata === null) void this.remove(entry.infoHash, new TodError('TOD_ERR_METADATA_TIMEOUT'))
         return entry.privateOnly ? new TodError('TOD_ERR_PRIVATE_NETWORK') : new TodError('TOD_ERR_METADATA_TIMEOUT')
       })
     } finally {

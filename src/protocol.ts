@@ -136,6 +136,18 @@ export interface EngineResults {
   'log-level': { level: Config['logging']['level'] }
 }
 
+/** What a shard thread answers for a task of type `T`: errors travel as data, not as thrown objects. */
+export type TaskOutcome<T extends EngineTask['type'] = EngineTask['type']> =
+  | { ok: true, value: EngineResults[T] }
+  | { ok: false, error: SerializedError }
+
+/** What a shard thread is started with (Piscina's workerData, read by src/workers/shard.ts). */
+export interface ShardWorkerData {
+  config: Config
+  /** This thread's shard index: it owns the info-hashes that hash to it. */
+  shard: number
+}
+
 /**
  * One metric as prom-client's `registry.getMetricsAsJSON()` gives it, the form in which
  * metrics cross to the supervisor to be merged (prom-client's own typings declare `type` as a

@@ -45,17 +45,19 @@ export class EngineMetrics {
     this.#verified = new Counter({ name: `${PREFIX}pieces_verified_total`, help: 'Pieces downloaded and verified against their hash.', registers })
     this.#metadataWait = new Histogram({ name: `${PREFIX}metadata_wait_seconds`, help: 'Time from adding a magnet to having its metadata (torrents whose metadata arrived).', buckets: METADATA_BUCKETS, registers })
     const read = (): EngineFigures => (this.#current ??= this.#figures())
-    new Gauge({
+    // Registered below, in this registry only (prom-client's default would be its global one).
+    const gauges = [new Gauge({
       name: `${PREFIX}torrents`,
       help: 'Torrents by state: active (in the engine), awaiting_metadata (in the engine, metadata not found yet), idle (kept on disk, no network).',
       labelNames: ['state'],
-      registers,
+      registers: [],
       collect () { for (const [state, n] of Object.entries(read().torrents)) this.set({ state }, n) }
-    })
-    new Gauge({ name: `${PREFIX}peers`, help: 'Connected peers (all torrents).', registers, collect () { this.set(read().peers) } })
-    new Gauge({ name: `${PREFIX}download_rate_bytes_per_second`, help: 'Download speed from peers (moving average).', registers, collect () { this.set(read().downloadRate) } })
-    new Gauge({ name: `${PREFIX}upload_rate_bytes_per_second`, help: 'Upload speed to peers (moving average).', registers, collect () { this.set(read().uploadRate) } })
-    new Gauge({ name: `${PREFIX}stream_windows`, help: 'Priority windows of open streams in the engine.', registers, collect () { this.set(read().streams) } })
+    }),
+    new Gauge({ name: `${PREFIX}peers`, registers: [], help: 'Connected peers (all torrents).', collect () { this.set(read().peers) } }),
+    new Gauge({ name: `${PREFIX}download_rate_bytes_per_second`, registers: [], help: 'Download speed from peers (moving average).', collect () { this.set(read().downloadRate) } }),
+    new Gauge({ name: `${PREFIX}upload_rate_bytes_per_second`, registers: [], help: 'Upload speed to peers (moving average).', collect () { this.set(read().uploadRate) } }),
+    new Gauge({ name: `${PREFIX}stream_windows`, registers: [], help: 'Priority windows of open streams in the engine.', collect () { this.set(read().streams) } })]
+    for (const gauge of gauges) this.registry.registerMetric(gauge)
   }
 
   downloaded (bytes: number): void {
@@ -72,6 +74,7 @@ export class EngineMetrics {
   moved (): { downloaded: number, uploaded: number } {
     return { ...this.#moved }
   }
+
   pieceVerified (): void { this.#verified.inc() }
   metadataArrived (seconds: number): void { this.#metadataWait.observe(seconds) }
 

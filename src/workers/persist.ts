@@ -12,6 +12,9 @@ export interface TorrentMeta {
   lastAccess: number
 }
 
+/** What {@link TorrentStore.flush} writes for a torrent. */
+export interface PersistedState { bitfield: Uint8Array, meta: TorrentMeta }
+
 /**
  * Torrent state under <state_dir>/torrents: <ih>.torrent (metadata, so a restart needs no
  * swarm), <ih>.bitfield (verified pieces, so a restart does not re-hash what is on disk) and
@@ -19,6 +22,8 @@ export interface TorrentMeta {
  */
 export class TorrentStore {
   readonly #dir: string
+  /** Torrents with pieces verified since their bitfield was last written. */
+  readonly #dirty = new Set<string>()
 
   constructor (stateDir: string) {
     this.#dir = path.join(stateDir, 'torrents')
@@ -45,7 +50,37 @@ export class TorrentStore {
     fs.renameSync(file + '.tmp', file)
   }
 
+  /** A piece of `infoHash` was verified: its bitfield is written on the next {@link flush}. */
+  markDirty (infoHash: string): void {
+    this.#dirty.add(infoHash)
+  }
+
+  /**
+   * Writes the bitfield and record of every torrent marked dirty; `current` gives what to write
+   * (undefined: not ready, try again next time). A failed write stays dirty.
+   */
+  async flush (current: (infoHash: string) => PersistedState | undefined, onError: (infoHash: string, err: unknown) => void): Promise<void> {
+    for (const infoHash of [...this.#dirty]) {
+      const state = current(infoHash)
+      if (state === undefined) continue
+      this.#dirty.delete(infoHash)
+      try {
+        await this.saveBitfield(infoHash, state.bitfield)
+        await this.saveMeta(infoHash, state.meta)
+      } catch (err) {
+        this.#dirty.add(infoHash)
+        onError(infoHash, err)
+      }
+    }
+  }
+
+  /** Forgets that `infoHash` has unwritten pieces (it left the client; its bitfield was saved or dropped). */
+  forgetDirty (infoHash: string): void {
+    this.#dirty.delete(infoHash)
+  }
+
   async remove (infoHash: string): Promise<void> {
+    this.#dirty.delete(infoHash)
     await Promise.all(['torrent', 'bitfield', 'json'].map(async (ext) => await fsp.rm(this.#file(infoHash, ext), { force: true })))
   }
 

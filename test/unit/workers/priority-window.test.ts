@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Torrent } from 'webtorrent'
-import { PriorityWindows } from '../../src/workers/priority-window.js'
+import { PriorityWindow } from '../../../src/workers/priority-window.js'
 
 /** A stand-in for the two WebTorrent calls the windows make, recording the selected ranges. */
 function fakeTorrent (): { torrent: Torrent, selected: () => Array<[number, number]> } {
@@ -18,44 +18,44 @@ function fakeTorrent (): { torrent: Torrent, selected: () => Array<[number, numb
 
 t.test('a new stream starts with two pieces and doubles as the reader continues', async (t) => {
   const { torrent, selected } = fakeTorrent()
-  const w = new PriorityWindows()
-  w.move('s', torrent, 10, 41)
+  const w = new PriorityWindow()
+  w.move(torrent, 10, 41)
   t.same(selected(), [[10, 11]], 'slow start: the two critical pieces only')
-  w.move('s', torrent, 11, 42)
+  w.move(torrent, 11, 42)
   t.same(selected(), [[11, 14]], 'continued: twice as wide')
-  w.move('s', torrent, 13, 44)
+  w.move(torrent, 13, 44)
   t.same(selected(), [[13, 20]])
-  w.move('s', torrent, 15, 46)
-  w.move('s', torrent, 17, 48)
+  w.move(torrent, 15, 46)
+  w.move(torrent, 17, 48)
   t.same(selected(), [[17, 48]], 'capped at the readahead')
 })
 
 t.test('a seek starts small again', async (t) => {
   const { torrent, selected } = fakeTorrent()
-  const w = new PriorityWindows()
-  w.move('s', torrent, 0, 31)
-  w.move('s', torrent, 1, 32)
-  w.move('s', torrent, 200, 231)
+  const w = new PriorityWindow()
+  w.move(torrent, 0, 31)
+  w.move(torrent, 1, 32)
+  w.move(torrent, 200, 231)
   t.same(selected(), [[200, 201]])
-  w.move('s', torrent, 100, 131)
+  w.move(torrent, 100, 131)
   t.same(selected(), [[100, 101]], 'backwards too')
 })
 
-t.test('streams are independent and release drops the selection', async (t) => {
+t.test('windows are independent and release drops the selection', async (t) => {
   const { torrent, selected } = fakeTorrent()
-  const w = new PriorityWindows()
-  w.move('a', torrent, 0, 31)
-  w.move('b', torrent, 50, 81)
+  const a = new PriorityWindow()
+  const b = new PriorityWindow()
+  a.move(torrent, 0, 31)
+  b.move(torrent, 50, 81)
   t.same(selected(), [[0, 1], [50, 51]])
-  t.equal(w.count(torrent), 2)
-  t.ok(w.release('a'))
+  t.ok(a.release())
   t.same(selected(), [[50, 51]])
-  t.notOk(w.release('a'), 'twice is a no-op')
+  t.notOk(a.release(), 'twice is a no-op')
 })
 
 t.test('the last pieces of a file cap the window', async (t) => {
   const { torrent, selected } = fakeTorrent()
-  const w = new PriorityWindows()
-  w.move('s', torrent, 99, 99)
+  const w = new PriorityWindow()
+  w.move(torrent, 99, 99)
   t.same(selected(), [[99, 99]])
 })

@@ -12,8 +12,8 @@ import type { Params } from './route-match.js'
 
 /** What a handler needs; built once per front-end. */
 export interface RouteContext {
-  /** The slices handlers read: addresses, limits and timeouts; streaming. */
-  config: Pick<Config, 'server' | 'streaming'>
+  /** The slices handlers read: addresses, limits and timeouts; streaming; the .torrent limits. */
+  config: Pick<Config, 'server' | 'streaming'> & { torrent: Pick<Config['torrent'], 'max_files' | 'max_path_bytes' | 'dir'> }
   engine: EngineClient
   /** Tokens and signed URLs: documents and playlists hand out signed stream URLs. */
   access: Access

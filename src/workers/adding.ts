@@ -1,4 +1,3 @@
-import magnetDecode from 'magnet-uri'
 import type { Config } from '../config/config.js'
 import { TodError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -7,11 +6,15 @@ import { sanitizeTorrentId } from '../security/sanitize.js'
 import type { DroppedTarget } from '../security/sanitize.js'
 import { describe } from './describe.js'
 import type { Torrents } from './torrents.js'
+import { parseMagnet } from '../input/magnet.js'
+import type { TorrentFileOptions } from '../input/torrent-file.js'
 
 /** What adding needs besides the torrents. */
 export interface AddingOptions {
   allowPrivate: Config['security']['allow_private_networks']
   dht: Config['torrent']['dht']
+  /** torrent.max_files, torrent.max_path_bytes and torrent.dir, for the .torrent parser. */
+  torrentFile: TorrentFileOptions
   log: Logger
 }
 
@@ -74,15 +77,10 @@ export async function addTorrent (task: AddTask, torrents: Torrents, opts: Addin
   return { created, torrent: describe(entry.torrent) }
 }
 
-/**
- * The one place the engine decodes a magnet (a shared parser can replace it). The info-hash
- * is lowercase hex, as magnet-uri gives it.
- */
+/** What the engine needs of a magnet, read with the one magnet parser (src/input/magnet.ts). */
 function readMagnet (magnet: string): MagnetHints {
-  const m = magnetDecode(magnet)
-  const peers = m.peerAddresses ?? []
-  const xs = m.xs === undefined ? [] : [m.xs].flat()
-  return { infoHash: m.infoHash, peers, targets: peers.length + (m.announce?.length ?? 0) + (m.urlList?.length ?? 0) + xs.length }
+  const m = parseMagnet(magnet)
+  return { infoHash: m.infoHash, peers: m.peers, targets: m.peers.length + m.trackers.length + m.webSeeds.length + m.acceptableSources.length + m.sources.length }
 }
 
 /**
@@ -97,7 +95,7 @@ async function sanitize (infoHash: string, task: AddTask, opts: AddingOptions): 
   }
   const out: Sanitized = { privateOnly: false }
   if (task.torrentFile !== undefined) {
-    const clean = await sanitizeTorrentId(Buffer.from(task.torrentFile, 'base64'), { allowPrivate })
+    const clean = await sanitizeTorrentId(Buffer.from(task.torrentFile, 'base64'), { allowPrivate, torrentFile: opts.torrentFile })
     if (clean.infoHash !== infoHash) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent is not the torrent named')
     report(clean.dropped)
     out.torrentFile = clean.torrentId

@@ -3,7 +3,8 @@ import FSChunkStore from 'fs-chunk-store'
 import type { Torrent } from 'webtorrent'
 import { TodError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
-import { geometryProblem, layoutProblem } from '../security/torrent-shape.js'
+import { filePathsError, geometryError, layoutError } from '../security/torrent-shape.js'
+import type { FileListLimits } from '../security/torrent-shape.js'
 
 /** A torrent refused by {@link checkedStore}; the shard thread ignores the rejection it leaves. */
 export class RefusedTorrentError extends TodError {
@@ -22,19 +23,21 @@ interface StoreOptions { torrent: Torrent, path: string, files: Array<{ path: st
  * thread hanging. A refusal calls `onRefused` (which destroys the torrent and answers its
  * waiting requests) and throws, which stops WebTorrent's metadata handling there.
  */
-export function checkedStore (onRefused: (torrent: Torrent, err: RefusedTorrentError) => void): new (chunkLength: number, opts: StoreOptions) => FSChunkStore {
+export function checkedStore (limits: FileListLimits & { dataDir: string }, onRefused: (torrent: Torrent, err: RefusedTorrentError) => void): new (chunkLength: number, opts: StoreOptions) => FSChunkStore {
   return function CheckedStore (chunkLength: number, opts: StoreOptions): FSChunkStore {
     const { torrent } = opts
-    const geometry = geometryProblem({ pieceLength: chunkLength, lengths: opts.files.map((f) => f.length), pieceCount: torrent.pieces.length })
-    if (geometry !== null) refuse(new RefusedTorrentError('TOD_ERR_BAD_TORRENT', `the torrent is not valid: ${geometry}`))
+    // File count, total path bytes and whole-path length first: FSChunkStore does work per file.
+    check(filePathsError(opts.files.map((f) => f.path), limits, limits.dataDir))
+    check(geometryError({ pieceLength: chunkLength, lengths: opts.files.map((f) => f.length), pieceCount: torrent.pieces.length }))
     const store = new FSChunkStore(chunkLength, opts)
-    const layout = layoutProblem(path.resolve(opts.path), store.files.map((f) => f.path), opts.files.map((f) => f.path))
-    if (layout !== null) refuse(new RefusedTorrentError('TOD_ERR_UNSAFE_PATH', layout))
+    check(layoutError(path.resolve(opts.path), store.files.map((f) => f.path), opts.files.map((f) => f.path)))
     return store
 
-    function refuse (err: RefusedTorrentError): never {
-      onRefused(torrent, err)
-      throw err
+    function check (err: TodError | null): void {
+      if (err === null) return
+      const refused = new RefusedTorrentError(err.code, err.message)
+      onRefused(torrent, refused)
+      throw refused
     }
   } as unknown as new (chunkLength: number, opts: StoreOptions) => FSChunkStore
 }

@@ -88,7 +88,12 @@ export class Engine {
 
   async #dispatch (task: EngineTask): Promise<EngineResults[EngineTask['type']]> {
     switch (task.type) {
-      case 'add': return await addTorrent(task, this.#torrents, { allowPrivate: this.#config.security.allow_private_networks, dht: this.#config.torrent.dht, log: this.#log })
+      case 'add': return await addTorrent(task, this.#torrents, {
+        allowPrivate: this.#config.security.allow_private_networks,
+        dht: this.#config.torrent.dht,
+        torrentFile: { maxFiles: this.#config.torrent.max_files, maxPathBytes: this.#config.torrent.max_path_bytes, dataDir: this.#config.torrent.dir },
+        log: this.#log
+      })
       case 'info': return await this.#info(task.infoHash)
       case 'list': return this.#list()
       case 'delete': return await this.#delete(task.infoHash)

@@ -14,7 +14,7 @@ import { cut, openTorrent } from './torrent-entry.js'
 import type { Entry, EntryEvents } from './torrent-entry.js'
 import { watchTorrent } from './torrent-events.js'
 
-export type TorrentsConfig = Pick<Config['torrent'], 'dir' | 'metadata_timeout_ms'>
+export type TorrentsConfig = Pick<Config['torrent'], 'dir' | 'metadata_timeout_ms' | 'max_files' | 'max_path_bytes'>
 
 /** What a torrent is added with. */
 export interface AddSource { id: string | Buffer, peers: string[], privateOnly: boolean }
@@ -38,11 +38,7 @@ export class Torrents {
   readonly #dormant = new Map<string, TorrentMeta>()
   readonly #waking = new Map<string, Promise<Entry>>()
   /** WebTorrent's chunk store behind the torrent-shape checks. */
-  readonly #checkedStore = checkedStore((torrent, err) => {
-    const entry = this.#entryOf(torrent)
-    if (entry !== undefined) entry.fail(err)
-    else torrent.destroy()
-  })
+  readonly #checkedStore: ReturnType<typeof checkedStore>
 
   readonly #events: EntryEvents = {
     failed: (entry, err) => {
@@ -67,6 +63,11 @@ export class Torrents {
     this.#store = store
     this.#streams = streams
     this.#config = config
+    this.#checkedStore = checkedStore({ maxFiles: config.max_files, maxPathBytes: config.max_path_bytes, dataDir: config.dir }, (torrent, err) => {
+      const entry = this.#entryOf(torrent)
+      if (entry !== undefined) entry.fail(err)
+      else torrent.destroy()
+    })
     this.#log = log
     this.#metrics = metrics
   }

@@ -1,8 +1,7 @@
 import { create as contentDisposition } from 'content-disposition'
-import parseTorrent from 'parse-torrent'
 import { TodError } from '../../errors.js'
-import { normalizeInfoHash } from '../../infohash.js'
-import { geometryProblem } from '../../security/torrent-shape.js'
+import { parseTorrentFile } from '../../input/torrent-file.js'
+import type { Config } from '../../config/config.js'
 import { parseMagnet } from '../../magnet.js'
 import { baseUrl } from '../base-url.js'
 import { readBody } from '../body.js'
@@ -22,7 +21,7 @@ export const addTorrent: Handler = async ({ req, res, url, ctx: { engine, config
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   let source: { infoHash: string, magnet?: string, torrentFile?: string }
   if (type === 'application/x-bittorrent') {
-    source = { infoHash: await torrentInfoHash(body), torrentFile: body.toString('base64') }
+    source = { infoHash: await torrentInfoHash(body, config.torrent), torrentFile: body.toString('base64') }
   } else if (type === 'application/json') {
     let json: unknown
     try {
@@ -105,20 +104,14 @@ function oneLine (s: string): string {
   return s.replace(/[\r\n]+/g, ' ')
 }
 
-async function torrentInfoHash (body: Buffer): Promise<string> {
-  let parsed: { infoHash?: unknown, files?: unknown }
-  try {
-    parsed = await parseTorrent(body) as { infoHash?: unknown, files?: unknown }
-  } catch (err) {
-    throw new TodError('TOD_ERR_BAD_TORRENT', undefined, { cause: err })
-  }
-  if (typeof parsed.infoHash !== 'string' || !Array.isArray(parsed.files)) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent has no info dictionary')
-  // The sizes are checked here too (the engine checks them again, for metadata from peers), so
-  // a hostile upload is a 400 before any engine work.
-  const info = ((parsed as { info?: unknown }).info ?? {}) as { 'piece length'?: unknown, pieces?: unknown, length?: unknown, files?: unknown }
-  const hashes = info.pieces instanceof Uint8Array && info.pieces.length % 20 === 0 ? info.pieces.length / 20 : -1
-  const lengths = (Array.isArray(info.files) ? info.files : [info]).map((f: unknown) => (f as { length?: unknown } | null)?.length)
-  const problem = geometryProblem({ pieceLength: info['piece length'], lengths, pieceCount: hashes })
-  if (problem !== null) throw new TodError('TOD_ERR_BAD_TORRENT', `the .torrent is not valid: ${problem}`)
-  return normalizeInfoHash(parsed.infoHash)
+/**
+ * The info-hash of an uploaded .torrent, read with the one .torrent parser (src/input): file
+ * count, path bytes, whole paths and sizes are checked there, so a hostile upload is a 400
+ * before any engine work.
+ */
+async function torrentInfoHash (body: Buffer, torrent: TorrentLimits): Promise<string> {
+  const parsed = await parseTorrentFile(body, { maxFiles: torrent.max_files, maxPathBytes: torrent.max_path_bytes, dataDir: torrent.dir })
+  return parsed.infoHash
 }
+
+type TorrentLimits = Pick<Config['torrent'], 'max_files' | 'max_path_bytes' | 'dir'>

@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { loadConfig } from '../../src/config/config.js'
-import { checkWritable, readiness } from '../../src/daemon/readiness.js'
+import { loadConfig } from '../../../src/config/config.js'
+import { CachedReadiness, checkWritable, readiness, shuttingDown } from '../../../src/daemon/readiness.js'
+import type { DataDirs } from '../../../src/daemon/readiness.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-ready-'))
 t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
-const config = (data: string, state: string): ReturnType<typeof loadConfig> =>
-  loadConfig({ env: {}, overrides: { 'torrent.dir': data, 'torrent.state_dir': state, 'torrent.shards': 2 } })
+const config = (data: string, state: string): DataDirs =>
+  loadConfig({ env: {}, overrides: { 'torrent.dir': data, 'torrent.state_dir': state, 'torrent.shards': 2 } }).torrent
 const up = [{ shard: 0, torrents: 0, streams: 0, ready: true }, { shard: 1, torrents: 3, streams: 1, ready: true }]
 
 t.test('checkWritable: an existing folder is, a missing one is not', async (t) => {
@@ -35,4 +36,31 @@ t.test('each failed condition makes it not ready and says which', async (t) => {
   const closing = await readiness(config(dir, dir), up, true)
   t.equal(closing.ready, false)
   t.equal(closing.checks.running, false)
+})
+
+t.test('shuttingDown: the same report, not ready, running false', async (t) => {
+  const r = shuttingDown(await readiness(config(dir, dir), up, false))
+  t.equal(r.ready, false)
+  t.equal(r.checks.running, false)
+  t.equal(r.checks.shards, true)
+})
+
+t.test('CachedReadiness: computed at most once per max age; concurrent callers share one computation', async (t) => {
+  let computed = 0
+  const cache = new CachedReadiness(async () => { computed++; return await readiness(config(dir, dir), up, false) }, 200)
+  const burst = await Promise.all(Array.from({ length: 50 }, async () => await cache.get()))
+  t.equal(computed, 1, 'fifty concurrent requests, one computation')
+  t.ok(burst.every((r) => r === burst[0]), 'all got the same report')
+  await cache.get()
+  t.equal(computed, 1, 'a request within the max age reuses it')
+  await new Promise((resolve) => setTimeout(resolve, 250))
+  await cache.get()
+  t.equal(computed, 2, 'an older answer is computed again')
+})
+
+t.test('CachedReadiness: a failed computation is not cached', async (t) => {
+  let calls = 0
+  const cache = new CachedReadiness(async () => { if (calls++ === 0) throw new Error('boom'); return await readiness(config(dir, dir), up, false) })
+  await t.rejects(cache.get(), /boom/)
+  t.equal((await cache.get()).ready, true)
 })

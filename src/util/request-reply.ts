@@ -43,7 +43,6 @@ export class RequestReply<T> {
         this.#pending.delete(id)
         reject(this.#timedOut(timeoutMs))
       }, timeoutMs)
-      timer.unref()
       this.#pending.set(id, { resolve, reject, timer })
       try {
         send(id)
@@ -82,14 +81,13 @@ export class RequestReply<T> {
 }
 
 /**
- * `promise`, or `fallback` if it has not settled within `ms`. The timer is unref'd and cleared,
- * so a wait never holds the process open (`tod-p2m reap` once waited 5 s to exit).
+ * `promise`, or `fallback` if it has not settled within `ms`. The timer is cleared once either
+ * wins, so a wait never holds the process open (`tod-p2m reap` once waited 5 s to exit).
  */
 export async function within<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<T>((resolve) => {
     timer = setTimeout(() => { resolve(fallback) }, ms)
-    timer.unref()
   })
   try {
     return await Promise.race([promise, late])

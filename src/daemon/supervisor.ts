@@ -103,7 +103,7 @@ export class Supervisor {
     fs.mkdirSync(this.#config.torrent.dir, { recursive: true })
     fs.mkdirSync(this.#config.torrent.state_dir, { recursive: true })
     await this.startEngine()
-    fs.writeFileSync(pidFile(this.#config), String(process.pid))
+    fs.writeFileSync(pidFile(this.#config.torrent), String(process.pid))
     this.#ownsPidFile = true
     this.#ledger.sync((await this.#shards.everyShard<TorrentSummary[]>({ type: 'list' })).flat().map((t) => t.infoHash))
     this.reaper.start()
@@ -123,7 +123,7 @@ export class Supervisor {
       this.#bandwidth.stop()
       await this.#fleet.drain(DRAIN_MS)
       await this.#shards.close()
-      if (this.#ownsPidFile) fs.rmSync(pidFile(this.#config), { force: true })
+      if (this.#ownsPidFile) fs.rmSync(pidFile(this.#config.torrent), { force: true })
       this.#log.info('stopped')
     })()
     await this.#closing
@@ -132,7 +132,7 @@ export class Supervisor {
   /** A second signal: the front-ends die now (the process exits next, ending the shard threads). */
   kill (): void {
     this.#fleet.kill()
-    if (this.#ownsPidFile) fs.rmSync(pidFile(this.#config), { force: true })
+    if (this.#ownsPidFile) fs.rmSync(pidFile(this.#config.torrent), { force: true })
   }
 
   /**

@@ -55,26 +55,41 @@ export function shuttingDown (report: HealthReport): HealthReport {
 
 /**
  * Readiness computed at most once per `maxAgeMs`: requests within that time get the last
- * answer, and requests that arrive while it is being computed share that computation.
+ * answer, and requests that arrive while it is being computed share that computation. A change
+ * the report shows (a shard died or came up, a torrent or a stream came or went) invalidates
+ * it, so it is never stale about those.
  */
 export class CachedReadiness {
   readonly #compute: () => Promise<HealthReport>
   readonly #maxAgeMs: number
   #last: { report: HealthReport, at: number } | undefined
   #pending: Promise<HealthReport> | undefined
+  /** Bumped by invalidate(): a computation begun before it is not kept nor shared. */
+  #generation = 0
 
   constructor (compute: () => Promise<HealthReport>, maxAgeMs = READINESS_MAX_AGE_MS) {
     this.#compute = compute
     this.#maxAgeMs = maxAgeMs
   }
 
-  /** The current report (at most `maxAgeMs` old). */
+  /** The current report (at most `maxAgeMs` old, and computed after the last change). */
   async get (): Promise<HealthReport> {
     if (this.#last !== undefined && performance.now() - this.#last.at < this.#maxAgeMs) return this.#last.report
-    this.#pending ??= this.#compute().then((report) => {
-      this.#last = { report, at: performance.now() }
-      return report
-    }).finally(() => { this.#pending = undefined })
+    if (this.#pending === undefined) {
+      const generation = this.#generation
+      const pending: Promise<HealthReport> = this.#compute().then((report) => {
+        if (generation === this.#generation) this.#last = { report, at: performance.now() }
+        return report
+      }).finally(() => { if (this.#pending === pending) this.#pending = undefined })
+      this.#pending = pending
+    }
     return await this.#pending
+  }
+
+  /** What the report shows has changed: the next request computes it afresh. */
+  invalidate (): void {
+    this.#generation++
+    this.#last = undefined
+    this.#pending = undefined
   }
 }

@@ -42,8 +42,12 @@ export class Shard {
   /** logging.level as last reloaded; a rebuilt thread starts with it. */
   #logLevel: Config['logging']['level']
 
-  constructor (index: number, config: Config, log: Logger, observe?: TaskObserver) {
+  readonly #changed: () => void
+
+  /** `changed` is told when the thread dies and when a (re)built thread is up. */
+  constructor (index: number, config: Config, log: Logger, observe?: TaskObserver, changed: () => void = () => {}) {
     this.index = index
+    this.#changed = changed
     this.#config = config
     this.#log = log
     this.#observe = observe
@@ -127,6 +131,7 @@ export class Shard {
       this.#failures = 0
       this.#log.info('shard up', { ...(out.value as PingResult) })
       this.#markUp()
+      this.#changed()
     }).catch((err: unknown) => { this.#onDeath(generation, pool, String(err)) })
   }
 
@@ -143,6 +148,7 @@ export class Shard {
     this.restarts++
     const delay = Math.min(REBUILD_MAX_MS, REBUILD_BASE_MS * 2 ** this.#failures++)
     this.#log.error('shard thread died; rebuilding', { shard: this.index, why, delayMs: delay })
+    this.#changed()
     void pool.destroy().catch(() => {})
     setTimeout(() => { if (!this.#closed) this.#spawn() }, delay).unref()
   }

@@ -12,9 +12,12 @@ import type { TaskObserver } from './shard-pool.js'
 export class ShardSet {
   readonly shards: readonly Shard[]
 
-  /** `config` is handed whole to each shard thread (the engine reads most of it). */
-  constructor (config: Config, log: Logger, observe?: TaskObserver) {
-    this.shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log, observe))
+  /**
+   * `config` is handed whole to each shard thread (the engine reads most of it); `changed` is
+   * told when a thread dies or comes up.
+   */
+  constructor (config: Config, log: Logger, observe?: TaskObserver, changed?: () => void) {
+    this.shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log, observe, changed))
   }
 
   /** Starts every thread and waits until each has reloaded its torrents. */

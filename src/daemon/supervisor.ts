@@ -59,7 +59,7 @@ export class Supervisor {
       frontendRestarts: () => this.#fleet.restarts,
       quotaBytes: () => this.#config.torrent.max_disk_usage
     }, log)
-    this.#shards = new ShardSet(config, log, this.metrics.observeTask)
+    this.#shards = new ShardSet(config, log, this.metrics.observeTask, () => { this.#readiness.invalidate() })
     this.reaper = new Reaper({
       usage: async () => {
         const usage = (await this.#shards.everyShard<TorrentUsage[]>({ type: 'usage' })).flat()
@@ -68,7 +68,10 @@ export class Supervisor {
       },
       evict: async (infoHash) => {
         const ok = (await this.#shards.shardFor(infoHash).run({ type: 'delete', infoHash })).ok
-        if (ok) this.#ledger.forget(infoHash)
+        if (ok) {
+          this.#ledger.forget(infoHash)
+          this.#readiness.invalidate()
+        }
         return ok
       }
     }, reapLimits(config), config.torrent.cleanup_interval, log)
@@ -80,7 +83,10 @@ export class Supervisor {
         return out.ok ? out.value as ThrottleResult : null
       }
     })), bandwidthCaps(config))
-    this.#gateway = new TaskGateway(this.#shards, this.#ledger, this.reaper, log)
+    this.#gateway = new TaskGateway(this.#shards, this.#ledger, {
+      nudge: () => { this.reaper.nudge() },
+      changed: () => { this.#readiness.invalidate() }
+    }, log)
     this.#readiness = new CachedReadiness(async () => await readiness(this.#config.torrent, await this.#shards.ping(HEALTH_PING_MS), this.#closing !== undefined))
     this.#fleet = new FrontendFleet(log, {
       message: (worker, msg) => { this.#onMessage(worker, msg) },

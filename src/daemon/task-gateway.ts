@@ -6,8 +6,13 @@ import type { TaskOutcome } from '../workers/engine.js'
 import type { ShardSet } from './shard-set.js'
 import type { TorrentLedger } from './torrent-ledger.js'
 
-/** What the gateway tells when a torrent may have become evictable or the count grew. */
-export interface ReapNudge { nudge: () => void }
+/** Whom the gateway tells of what a task changed. */
+export interface GatewayHooks {
+  /** A torrent may have become evictable, or the count grew: reap soon. */
+  nudge: () => void
+  /** A torrent or a stream came or went (the readiness report shows both). */
+  changed: () => void
+}
 
 /**
  * The engine tasks front-ends send: only those in FRONTEND_TASKS (src/protocol.ts) pass. Adds
@@ -18,15 +23,15 @@ export interface ReapNudge { nudge: () => void }
 export class TaskGateway {
   readonly #shards: ShardSet
   readonly #ledger: TorrentLedger
-  readonly #reaper: ReapNudge
+  readonly #hooks: GatewayHooks
   readonly #log: Logger
   /** Open streams (stream id -> info-hash) per front-end (cluster worker id). */
   readonly #streams = new Map<number, Map<string, string>>()
 
-  constructor (shards: ShardSet, ledger: TorrentLedger, reaper: ReapNudge, log: Logger) {
+  constructor (shards: ShardSet, ledger: TorrentLedger, hooks: GatewayHooks, log: Logger) {
     this.#shards = shards
     this.#ledger = ledger
-    this.#reaper = reaper
+    this.#hooks = hooks
     this.#log = log
   }
 
@@ -57,7 +62,9 @@ export class TaskGateway {
     if (task.type === 'delete' && out.ok) this.#ledger.forget(task.infoHash)
     // A new torrent may push the count over torrent.cache_size, and a torrent whose last stream
     // ended may be evicted now: reap soon rather than at the next tick.
-    if ((task.type === 'add' && out.ok && (out.value as { created: boolean }).created) || task.type === 'release') this.#reaper.nudge()
+    const created = task.type === 'add' && out.ok && (out.value as { created: boolean }).created
+    if (created || task.type === 'release') this.#hooks.nudge()
+    if (created || task.type === 'release' || task.type === 'read' || (task.type === 'delete' && out.ok)) this.#hooks.changed()
     return out
   }
 

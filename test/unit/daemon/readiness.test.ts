@@ -64,3 +64,19 @@ t.test('CachedReadiness: a failed computation is not cached', async (t) => {
   await t.rejects(cache.get(), /boom/)
   t.equal((await cache.get()).ready, true)
 })
+
+t.test('CachedReadiness: invalidate makes the next request compute afresh, not share an older computation', async (t) => {
+  let computed = 0
+  const cache = new CachedReadiness(async () => { computed++; return await readiness(config(dir, dir), up, false) }, 60_000)
+  await cache.get()
+  cache.invalidate()
+  await cache.get()
+  t.equal(computed, 2, 'invalidated: computed again within the max age')
+  const older = cache.get()
+  cache.invalidate()
+  const newer = cache.get()
+  await Promise.all([older, newer])
+  t.equal(computed, 4, 'a computation begun before the change is not shared after it')
+  await cache.get()
+  t.equal(computed, 4, 'the newer one is kept')
+})

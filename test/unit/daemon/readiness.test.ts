@@ -72,6 +72,7 @@ t.test('CachedReadiness: invalidate makes the next request compute afresh, not s
   cache.invalidate()
   await cache.get()
   t.equal(computed, 2, 'invalidated: computed again within the max age')
+  cache.invalidate()
   const older = cache.get()
   cache.invalidate()
   const newer = cache.get()

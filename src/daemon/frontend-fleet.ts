@@ -3,6 +3,7 @@ import type { Worker } from 'node:cluster'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from '../log.js'
 import type { FrontendMessage, SupervisorMessage } from '../protocol.js'
+import { within } from '../util/request-reply.js'
 
 const FRONTEND_ENTRY = fileURLToPath(new URL('../http/frontend.js', import.meta.url))
 const RESPAWN_BASE_MS = 100
@@ -118,9 +119,10 @@ export class FrontendFleet {
       if (this.#serving.has(w.id)) send(w, { kind: 'shutdown' })
       else w.process.kill('SIGKILL')
     }
-    const deadline = setTimeout(() => { this.kill() }, deadlineMs)
+    if (await within(exited.then(() => true), deadlineMs, false)) return
+    this.#log.warn('drain deadline reached: killing the front-ends still serving', { deadlineMs })
+    this.kill()
     await exited
-    clearTimeout(deadline)
   }
 
   /** Kills every front-end now (a second signal, or the drain deadline). */
@@ -143,13 +145,13 @@ export class FrontendFleet {
   }
 
   async #untilListening (worker: Worker): Promise<boolean> {
-    const up = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { resolve(false) }, RELOAD_READY_MS)
-      this.#readyWaiters.set(worker.id, () => { clearTimeout(timer); resolve(true) })
-      worker.once('exit', () => { clearTimeout(timer); resolve(false) })
+    const up = new Promise<boolean>((resolve) => {
+      this.#readyWaiters.set(worker.id, () => { resolve(true) })
+      worker.once('exit', () => { resolve(false) })
     })
+    const listening = await within(up, RELOAD_READY_MS, false)
     this.#readyWaiters.delete(worker.id)
-    return up
+    return listening
   }
 
   #onExit (worker: Worker, code: number | null, signal: string | null): void {

@@ -45,6 +45,8 @@ export class TaskGateway {
       return target !== undefined ? await target.run(task) : { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: 'no such shard' } }
     }
     const streams = this.#streams.get(frontend)
+    // Only a stream's first read opens its window: later reads change nothing readiness shows.
+    const opens = task.type === 'read' && streams?.has(task.streamId) === false
     if (task.type === 'read') streams?.set(task.streamId, task.infoHash)
     if (task.type === 'release') streams?.delete(task.streamId)
     let reserved = false
@@ -64,7 +66,7 @@ export class TaskGateway {
     // ended may be evicted now: reap soon rather than at the next tick.
     const created = task.type === 'add' && out.ok && (out.value as { created: boolean }).created
     if (created || task.type === 'release') this.#hooks.nudge()
-    if (created || task.type === 'release' || task.type === 'read' || (task.type === 'delete' && out.ok)) this.#hooks.changed()
+    if (created || opens || task.type === 'release' || (task.type === 'delete' && out.ok)) this.#hooks.changed()
     return out
   }
 

@@ -1,9 +1,13 @@
 import type { Worker } from 'node:cluster'
 import { serializeError } from '../errors.js'
+import type { SerializedError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Admission, EngineTask, FrontendMessage, HealthReport, MetricsSnapshot, TorrentSummary } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
 import { send } from './frontend-fleet.js'
+
+/** A request's answer before it becomes a `result` message (an engine task's outcome is one). */
+type Reply = { ok: true, value: unknown } | { ok: false, error: SerializedError }
 
 /** What the supervisor does for each message a front-end sends. */
 export interface FrontendRequests {
@@ -24,7 +28,7 @@ export interface FrontendRequests {
  * the same id, whatever happens: a failure on this side becomes an error result.
  */
 export function dispatch (worker: Worker, msg: FrontendMessage, on: FrontendRequests, log: Logger): void {
-  const answer = (work: () => Promise<unknown>): Promise<TaskOutcome> => outcome(work, msg.kind, log)
+  const answer = (work: () => Promise<unknown>): Promise<Reply> => outcome(work, msg.kind, log)
   switch (msg.kind) {
     case 'hello': on.hello(worker); return
     case 'ready': on.ready(worker, msg.port); return
@@ -46,12 +50,12 @@ export function dispatch (worker: Worker, msg: FrontendMessage, on: FrontendRequ
 }
 
 /** The one way a request is answered. */
-function reply (worker: Worker, id: number, answer: Promise<TaskOutcome>): void {
+function reply (worker: Worker, id: number, answer: Promise<Reply>): void {
   void answer.then((out) => { send(worker, out.ok ? { kind: 'result', id, ok: true, value: out.value } : { kind: 'result', id, ok: false, error: out.error }) })
 }
 
 /** A value as a successful outcome; a failure (logged: it is this side's) as an error outcome. */
-async function outcome (work: () => Promise<unknown>, kind: string, log: Logger): Promise<TaskOutcome> {
+async function outcome (work: () => Promise<unknown>, kind: string, log: Logger): Promise<Reply> {
   try {
     return { ok: true, value: await work() }
   } catch (err) {

@@ -167,10 +167,32 @@ export interface ShardMetrics { shard: number, threadId: number, metrics: Metric
 
 // ---- cluster IPC (front-end <-> supervisor) ------------------------------------------------
 
+/**
+ * The engine tasks a front-end may send (`engine` messages). Every other task (list, usage,
+ * close, throttle, metrics, log-level, ping) is the supervisor's own; the supervisor refuses
+ * them from a front-end. `crash` only does anything with debug.fault_injection (the front-end
+ * checks it).
+ */
+export const FRONTEND_TASKS = ['add', 'info', 'delete', 'file', 'read', 'release', 'crash'] as const
+export type FrontendTaskType = typeof FRONTEND_TASKS[number]
+/** An engine task a front-end may send. */
+export type FrontendTask = Extract<EngineTask, { type: FrontendTaskType }>
+
+/** True when a front-end may send this task. */
+export function isFrontendTask (task: EngineTask): task is FrontendTask {
+  return (FRONTEND_TASKS as readonly string[]).includes(task.type)
+}
+
 /** Front-end -> supervisor. */
 export type FrontendMessage =
   | { kind: 'hello' }
   | { kind: 'ready', port: number }
+  /**
+   * The front-end could not listen (`code`: EADDRINUSE, EACCES, EADDRNOTAVAIL...); it exits
+   * next. The supervisor gives up at once (exit 1) instead of re-forking: every fork would
+   * fail the same way.
+   */
+  | { kind: 'listen-failed', code: string, address: string, port: number }
   /** `client`: who asked (address or IPv6 /64), for the per-client torrent cap on adds. */
   | { kind: 'engine', id: number, task: EngineTask, client?: string }
   /** May `client` make one more request (security.requests_per_minute)? Answers an Admission. */

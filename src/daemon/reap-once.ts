@@ -10,7 +10,7 @@ import { Supervisor } from './supervisor.js'
 export async function reapOnce (config: Config, log: Logger): Promise<number> {
   let pid: number | null = null
   try {
-    pid = runningDaemon(config)
+    pid = runningDaemon(config.torrent)
   } catch {
     // no pid file: no daemon
   }

@@ -5,6 +5,7 @@ import { TodError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { EngineTask, PingResult } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
+import { within } from '../util/request-reply.js'
 
 const SHARD_ENTRY = fileURLToPath(new URL('../workers/shard.js', import.meta.url))
 /** Tasks a shard thread runs at once; reads wait for pieces, so many are in flight. */
@@ -13,6 +14,8 @@ const REBUILD_BASE_MS = 100
 const REBUILD_MAX_MS = 10_000
 /** How long a task waits for a shard that is being rebuilt before answering 503. */
 const WAIT_FOR_REBUILD_MS = 15_000
+/** How long a closing thread may take to persist its state before it is ended anyway. */
+const CLOSE_MS = 5000
 
 /** Told how long each task took on the thread (metrics). */
 export type TaskObserver = (task: EngineTask['type'], seconds: number, ok: boolean) => void
@@ -39,8 +42,12 @@ export class Shard {
   /** logging.level as last reloaded; a rebuilt thread starts with it. */
   #logLevel: Config['logging']['level']
 
-  constructor (index: number, config: Config, log: Logger, observe?: TaskObserver) {
+  readonly #changed: () => void
+
+  /** `changed` is told when the thread dies and when a (re)built thread is up. */
+  constructor (index: number, config: Config, log: Logger, observe?: TaskObserver, changed: () => void = () => {}) {
     this.index = index
+    this.#changed = changed
     this.#config = config
     this.#log = log
     this.#observe = observe
@@ -63,7 +70,7 @@ export class Shard {
   /** Runs a task on this shard's thread; errors come back as data, never thrown. */
   async run (task: EngineTask): Promise<TaskOutcome> {
     if (this.#closed) return { ok: false, error: { code: 'TOD_ERR_SHUTTING_DOWN', message: 'the server is shutting down' } }
-    await Promise.race([this.#up, new Promise((resolve) => setTimeout(resolve, WAIT_FOR_REBUILD_MS).unref())])
+    await within(this.#up, WAIT_FOR_REBUILD_MS, undefined)
     const pool = this.#pool
     if (pool === null) return { ok: false, error: { code: 'TOD_ERR_NOT_READY', message: `shard ${this.index} is restarting` } }
     const started = process.hrtime.bigint()
@@ -84,12 +91,7 @@ export class Shard {
   /** Answers within `ms`, or reports the shard as down. */
   async ping (ms: number): Promise<PingResult | { shard: number, error: string }> {
     if (this.#pool === null) return { shard: this.index, error: 'restarting' }
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<TaskOutcome>((resolve) => {
-      timer = setTimeout(() => { resolve({ ok: false, error: { code: 'TOD_ERR_ENGINE', message: 'no answer' } }) }, ms)
-    })
-    const out = await Promise.race([this.run({ type: 'ping' }), timeout])
-    clearTimeout(timer)
+    const out = await within(this.run({ type: 'ping' }), ms, { ok: false, error: { code: 'TOD_ERR_ENGINE', message: 'no answer' } })
     return out.ok ? out.value as PingResult : { shard: this.index, error: out.error.message }
   }
 
@@ -98,8 +100,7 @@ export class Shard {
     if (this.#closed) return
     const pool = this.#pool
     if (pool !== null) {
-      // unref: a thread that closes at once must not leave this timer holding the process (`tod-p2m reap` waited 5 s to exit).
-      await Promise.race([pool.run({ type: 'close' } satisfies EngineTask), new Promise((resolve) => setTimeout(resolve, 5000).unref())]).catch(() => {})
+      await within(pool.run({ type: 'close' } satisfies EngineTask).catch(() => {}), CLOSE_MS, undefined)
     }
     this.#closed = true
     this.#pool = null
@@ -130,6 +131,7 @@ export class Shard {
       this.#failures = 0
       this.#log.info('shard up', { ...(out.value as PingResult) })
       this.#markUp()
+      this.#changed()
     }).catch((err: unknown) => { this.#onDeath(generation, pool, String(err)) })
   }
 
@@ -146,6 +148,7 @@ export class Shard {
     this.restarts++
     const delay = Math.min(REBUILD_MAX_MS, REBUILD_BASE_MS * 2 ** this.#failures++)
     this.#log.error('shard thread died; rebuilding', { shard: this.index, why, delayMs: delay })
+    this.#changed()
     void pool.destroy().catch(() => {})
     setTimeout(() => { if (!this.#closed) this.#spawn() }, delay).unref()
   }

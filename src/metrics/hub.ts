@@ -6,6 +6,7 @@ import { MetricsLedger, sumSnapshots } from './ledger.js'
 import { snapshotOf } from './registry.js'
 import { renderMetrics } from './render.js'
 import { SupervisorMetrics } from './supervisor-metrics.js'
+import { RequestReply, within } from '../util/request-reply.js'
 import type { SupervisorFigures } from './supervisor-metrics.js'
 
 /**
@@ -40,12 +41,10 @@ export class MetricsHub {
   readonly #ledger = new MetricsLedger()
   /** Front-ends that got their config, by cluster worker id. */
   readonly #frontends = new Map<number, { worker: Worker, slot: number }>()
-  /** Collections waiting for a front-end's answer, by request id. */
-  readonly #waiting = new Map<number, () => void>()
+  /** Collections waiting for a front-end's answer. */
+  readonly #collections = new RequestReply<undefined>(COLLECT_TIMEOUT_MS)
   /** The ledger source of each shard's current thread, and the restart count it belongs to. */
   readonly #shardSources = new Map<number, { source: string, restarts: number }>()
-  #nextId = 1
-
   constructor (sources: HubSources, log: Logger) {
     this.#sources = sources
     this.#log = log
@@ -80,7 +79,7 @@ export class MetricsHub {
       this.#ledger.retire(source)
       return
     }
-    this.#waiting.get(msg.id)?.()
+    this.#collections.resolve(msg.id, undefined)
   }
 
   /** GET /metrics: the whole daemon as Prometheus text. */
@@ -110,16 +109,8 @@ export class MetricsHub {
 
   /** True when the front-end answered in time (its snapshot is in the ledger then). */
   async #askFrontend (worker: Worker): Promise<boolean> {
-    const id = this.#nextId++
-    return await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { this.#waiting.delete(id); resolve(false) }, COLLECT_TIMEOUT_MS)
-      this.#waiting.set(id, () => { clearTimeout(timer); this.#waiting.delete(id); resolve(true) })
-      try {
-        worker.send({ kind: 'collect-metrics', id })
-      } catch {
-        // The channel closed between isConnected() and send(): the timer answers.
-      }
-    })
+    // A channel that closed between isConnected() and send() makes the request fail at once.
+    return await this.#collections.request((id) => { worker.send({ kind: 'collect-metrics', id }) }).then(() => true, () => false)
   }
 
   /** True when the shard thread answered in time. */
@@ -147,13 +138,7 @@ export class MetricsHub {
       this.#ledger.update(source, metrics)
       return true
     })
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, COLLECT_TIMEOUT_MS) })
-    try {
-      return await Promise.race([answered, late])
-    } finally {
-      clearTimeout(timer)
-    }
+    return await within(answered, COLLECT_TIMEOUT_MS, false)
   }
 }
 

@@ -34,12 +34,13 @@ export class SupervisorMetrics {
     const registers = [this.registry]
     const mirror = (name: string, help: string, read: () => number): void => {
       // A counter whose value lives elsewhere: set at each scrape (reset then add), still a counter to Prometheus.
-      new Counter({ name, help, registers, collect () { this.reset(); this.inc(read()) } })
+      void new Counter({ name, help, registers, collect () { this.reset(); this.inc(read()) } })
     }
     mirror(`${PREFIX}frontend_restarts_total`, 'HTTP front-end processes re-forked after they died (not reload replacements).', figures.frontendRestarts)
     mirror(`${PREFIX}reaper_runs_total`, 'Reaper passes (timer and nudges).', () => figures.reaper().runs)
     mirror(`${PREFIX}evictions_total`, 'Torrents the reaper removed to keep within torrent.cache_size and torrent.max_disk_usage.', () => figures.reaper().evictions)
-    new Counter({
+    // These register themselves (`registers`); the registry keeps them, nothing else needs to.
+    void new Counter({
       name: `${PREFIX}shard_restarts_total`,
       help: 'Engine shard threads rebuilt after they died, by shard.',
       labelNames: ['shard'],
@@ -49,19 +50,19 @@ export class SupervisorMetrics {
         figures.shardRestarts().forEach((n, shard) => { this.inc({ shard: String(shard) }, n) })
       }
     })
-    new Gauge({
+    void new Gauge({
       name: `${PREFIX}disk_used_bytes`,
       help: 'Bytes of torrent data on disk (allocated blocks) as of the last reaper pass (0 before the first).',
       registers,
       collect () { const last = figures.reaper().lastPass; if (last !== null) this.set(last.bytes) }
     })
-    new Gauge({
+    void new Gauge({
       name: `${PREFIX}disk_quota_bytes`,
       help: 'torrent.max_disk_usage in bytes; +Inf when unlimited.',
       registers,
       collect () { const q = figures.quotaBytes(); this.set(q >= 0 ? q : Infinity) }
     })
-    new Gauge({
+    void new Gauge({
       name: `${PREFIX}reaper_last_run_timestamp_seconds`,
       help: 'When the last reaper pass ended (Unix time; 0 before the first).',
       registers,

@@ -1,11 +1,14 @@
 // Signals on the real daemon: SIGHUP under load replaces the front-ends without failing
-// requests, a broken config on reload is refused, SIGTERM lets a download finish.
+// requests, a broken config on reload is refused, SIGTERM lets a download finish; a taken port
+// gives up at once; a flood of /health stays cheap.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import net from 'node:net'
 import { startDaemon } from '../helpers/daemon.js'
+import { parseMetrics, total } from '../helpers/metrics.js'
 import { makeRandomFile } from '../helpers/media.js'
 import { startSeeder } from '../helpers/seeder.js'
 
@@ -45,6 +48,7 @@ t.test('SIGHUP during continuous range requests: at most 0.1% fail, a long downl
   let failed = 0
   let stop = false
   const clients = Array.from({ length: 4 }, async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- the test sets it once the reload is done
     while (!stop) {
       const a = crypto.randomInt(bytes.length - 70_000)
       try {
@@ -116,4 +120,65 @@ t.test('front-ends that keep crashing: the daemon exits non-zero for systemd to 
   t.equal(await exited, 1, `exit code 1 after ${kills} crashes within a minute`)
   t.ok(d.logs.some((l) => l.message === 'front-ends keep crashing; exiting for the service manager to restart'))
   await d.stop()
+})
+
+t.test('a flood of /health costs a handful of shard pings; a stream during it completes', async (t) => {
+  const d = await startDaemon({ workers: 2, shards: 2 })
+  t.teardown(async () => { await d.stop() })
+  const pings = async (): Promise<number> => {
+    const scrape = parseMetrics(await (await fetch(`${d.base}/metrics`)).text())
+    return total(scrape, 'tod_p2m_engine_task_duration_seconds_count', { task: 'ping' })
+  }
+  const warm = await fetch(`${d.base}/stream?magnet=${encodeURIComponent(seeder.magnet)}`, { headers: { Range: 'bytes=0-1048575' } })
+  await warm.arrayBuffer()
+  const before = await pings()
+  const started = performance.now()
+  let left = 2000
+  const statuses = new Map<number, number>()
+  const client = async (): Promise<void> => {
+    while (left-- > 0) {
+      const res = await fetch(`${d.base}/health`)
+      await res.arrayBuffer()
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+    }
+  }
+  const stream = (async () => {
+    const res = await fetch(`${d.base}/stream/${seeder.infoHash}/0`, { headers: { Range: 'bytes=1048576-9437183' } })
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()) }
+  })()
+  const [streamed] = await Promise.all([stream, ...Array.from({ length: 8 }, client)])
+  const seconds = (performance.now() - started) / 1000
+  const spent = await pings() - before
+  t.same([...statuses], [[200, 2000]], 'every /health answered 200')
+  // At most one readiness computation (a ping per shard) per second, plus the edges.
+  t.ok(spent <= 2 * (Math.ceil(seconds) + 2), `${spent} shard pings for 2000 /health in ${seconds.toFixed(1)} s`)
+  t.equal(streamed.status, 206)
+  t.ok(streamed.body.equals(bytes.subarray(1048576, 9437184)), 'the stream during the flood is byte-identical')
+})
+
+t.test('a port already in use: one line that says so, exit 1 at once, no re-fork', async (t) => {
+  const holder = net.createServer()
+  await new Promise<void>((resolve) => { holder.listen(0, '127.0.0.1', resolve) })
+  t.teardown(() => { holder.close() })
+  const port = (holder.address() as net.AddressInfo).port
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-port-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const { spawn } = await import('node:child_process')
+  const main = path.join(process.cwd(), 'dist/src/daemon/main.js')
+  const proc = spawn(process.execPath, [main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--dir', dir, '--workers', '2', '--shards', '1'], {
+    env: { ...process.env, TOD_P2M_TORRENT_DHT: 'false', TOD_P2M_TORRENT_LSD: 'false', TOD_P2M_TORRENT_NAT_TRAVERSAL: 'false', TOD_P2M_LOGGING_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  proc.stdout.on('data', (b: Buffer) => { out += b.toString() })
+  proc.stderr.on('data', (b: Buffer) => { out += b.toString() })
+  const timer = setTimeout(() => { proc.kill('SIGKILL') }, 20_000)
+  const code = await new Promise<number | null>((resolve) => { proc.once('exit', resolve) })
+  clearTimeout(timer)
+  t.equal(code, 1, 'exit status 1 (docs/operations.md)')
+  const lines = out.split('\n').filter((l) => l.trim() !== '')
+  const said = lines.filter((l) => l.includes(`127.0.0.1:${port}`) && l.includes('another process holds it'))
+  t.equal(said.length, 1, 'one line names the address, the port and the cause')
+  t.notMatch(out, /^\s+at /m, 'no stack trace')
+  t.notMatch(out, /re-forking/, 'no front-end was re-forked')
 })

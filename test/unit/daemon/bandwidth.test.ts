@@ -1,5 +1,5 @@
 import t from 'tap'
-import { allocate, BandwidthBalancer } from '../../src/daemon/bandwidth.js'
+import { allocate, BandwidthBalancer } from '../../../src/daemon/bandwidth.js'
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 

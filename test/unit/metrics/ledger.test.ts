@@ -1,10 +1,10 @@
 import t from 'tap'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { keyFigures } from '../../src/metrics/key-figures.js'
-import { MetricsLedger, monotonic, sumSnapshots } from '../../src/metrics/ledger.js'
-import { snapshotOf } from '../../src/metrics/registry.js'
-import { renderMetrics } from '../../src/metrics/render.js'
-import type { MetricsSnapshot } from '../../src/protocol.js'
+import { keyFigures } from '../../../src/metrics/key-figures.js'
+import { MetricsLedger, monotonic, sumSnapshots } from '../../../src/metrics/ledger.js'
+import { snapshotOf } from '../../../src/metrics/registry.js'
+import { renderMetrics } from '../../../src/metrics/render.js'
+import type { MetricsSnapshot } from '../../../src/protocol.js'
 
 /** A source as a front-end would be: requests by route, a gauge, a histogram. */
 async function source (requests: Record<string, number>, streams: number, ttfb: number[], processLabel?: string): Promise<MetricsSnapshot> {

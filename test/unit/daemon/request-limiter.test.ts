@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RequestLimiter } from '../../src/daemon/request-limiter.js'
+import { RequestLimiter } from '../../../src/daemon/request-limiter.js'
 
 t.test('counts per client and answers Retry-After', async (t) => {
   const l = new RequestLimiter(3)

@@ -1,15 +1,14 @@
 import t from 'tap'
-import type { TodError } from '../../src/errors.js'
-import { TorrentLedger } from '../../src/daemon/torrent-ledger.js'
+import { TorrentLedger } from '../../../src/daemon/torrent-ledger.js'
 
 const ih = (n: number): string => n.toString(16).padStart(40, '0')
-const refused = (fn: () => unknown): string | null => { try { fn(); return null } catch (e) { return (e as TodError).code } }
+const tooMany = { code: 'TOD_ERR_TOO_MANY_TORRENTS' }
 
 t.test('per-client cap, pending adds included', async (t) => {
   const l = new TorrentLedger({ total: 0, perClient: 2 })
   t.equal(l.reserve(ih(1), 'a'), true)
   t.equal(l.reserve(ih(2), 'a'), true)
-  t.equal(refused(() => l.reserve(ih(3), 'a')), 'TOD_ERR_TOO_MANY_TORRENTS', 'two pending adds fill the cap')
+  t.throws(() => l.reserve(ih(3), 'a'), tooMany, 'two pending adds fill the cap')
   t.equal(l.reserve(ih(3), 'b'), true, 'another client is not affected')
   l.settle(ih(1), false) // that add failed
   t.equal(l.reserve(ih(4), 'a'), true, 'a failed add frees its place')
@@ -22,7 +21,7 @@ t.test('total cap, delete and sync', async (t) => {
   l.reserve(ih(2), 'a')
   l.settle(ih(2), true)
   t.equal(l.size, 2)
-  t.equal(refused(() => l.reserve(ih(3), 'a')), 'TOD_ERR_TOO_MANY_TORRENTS')
+  t.throws(() => l.reserve(ih(3), 'a'), tooMany)
   t.equal(l.reserve(ih(1), 'a'), false, 'a known torrent is not a new one')
   l.forget(ih(1))
   t.equal(l.reserve(ih(3), 'a'), true)
@@ -35,5 +34,5 @@ t.test('total cap, delete and sync', async (t) => {
 t.test('429 carries Retry-After', async (t) => {
   const l = new TorrentLedger({ total: 1, perClient: 0 })
   l.note(ih(1))
-  try { l.reserve(ih(2), 'a') } catch (e) { t.equal((e as TodError).headers['Retry-After'], '60') }
+  t.throws(() => l.reserve(ih(2), 'a'), { ...tooMany, headers: { 'Retry-After': '60' } })
 })

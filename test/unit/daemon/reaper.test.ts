@@ -1,6 +1,6 @@
 import t from 'tap'
-import { planEvictions } from '../../src/daemon/reaper.js'
-import type { TorrentUsage } from '../../src/protocol.js'
+import { planEvictions } from '../../../src/daemon/reaper.js'
+import type { TorrentUsage } from '../../../src/protocol.js'
 
 const MB = 1024 * 1024
 const u = (infoHash: string, bytes: number, lastAccess: number, streams = 0): TorrentUsage => ({ infoHash, bytes, lastAccess, streams })

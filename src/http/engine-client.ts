@@ -1,17 +1,17 @@
 import type { Config } from '../config/config.js'
 import { TodError, toTodError } from '../errors.js'
-import type { Admission, EngineResults, EngineTask, FrontendMessage, HealthReport, SupervisorMessage, TorrentSummary } from '../protocol.js'
+import type { Admission, EngineResults, FrontendMessage, FrontendTask, HealthReport, SupervisorMessage, TorrentSummary } from '../protocol.js'
+import { RequestReply } from '../util/request-reply.js'
 
 /** Extra time an IPC answer may take beyond the engine's own timeouts. */
 const IPC_SLACK_MS = 5_000
 
-interface Pending { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }
-
 /**
- * The engine tasks a front-end may send. The others (usage, ping, close, throttle, metrics,
- * log-level) are the supervisor's own; a front-end cannot even name them.
+ * The engine tasks a front-end may send (FRONTEND_TASKS in src/protocol.ts). The others (usage,
+ * ping, close, throttle, metrics, log-level) are the supervisor's own; a front-end cannot even
+ * name them.
  */
-export type FrontendTask = Extract<EngineTask, { type: 'add' | 'info' | 'delete' | 'file' | 'read' | 'release' | 'crash' }>
+export type { FrontendTask }
 
 /** What the supervisor answers to each request kind a front-end sends (`engine`: by task, {@link EngineResults}). */
 interface Answers { admit: Admission, list: TorrentSummary[], health: HealthReport, metrics: string }
@@ -28,13 +28,12 @@ export interface IpcChannel {
  */
 export class EngineClient {
   readonly #ipc: IpcChannel
-  readonly #timeoutMs: number
-  readonly #pending = new Map<number, Pending>()
-  #nextId = 1
+  readonly #replies: RequestReply<unknown>
 
-  constructor (ipc: IpcChannel, config: Config) {
+  constructor (ipc: IpcChannel, config: Pick<Config, 'torrent'>) {
     this.#ipc = ipc
-    this.#timeoutMs = Math.max(config.torrent.metadata_timeout_ms, config.torrent.read_timeout_ms) + IPC_SLACK_MS
+    const timeoutMs = Math.max(config.torrent.metadata_timeout_ms, config.torrent.read_timeout_ms) + IPC_SLACK_MS
+    this.#replies = new RequestReply<unknown>(timeoutMs, () => new TodError('TOD_ERR_ENGINE', 'the engine did not answer in time'))
     ipc.on('message', (msg) => { this.#onMessage(msg) })
   }
 
@@ -68,24 +67,12 @@ export class EngineClient {
    * answer crosses IPC as plain JSON: the protocol, not a check here, vouches for its shape.
    */
   async #request<R> (make: (id: number) => FrontendMessage): Promise<R> {
-    const id = this.#nextId++
-    return await new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(new TodError('TOD_ERR_ENGINE', 'the engine did not answer in time'))
-      }, this.#timeoutMs)
-      this.#pending.set(id, { resolve: (v) => { resolve(v as R) }, reject, timer })
-      this.#ipc.send(make(id))
-    })
+    return await this.#replies.request((id) => { this.#ipc.send(make(id)) }) as R
   }
 
   #onMessage (msg: SupervisorMessage): void {
     if (msg.kind !== 'result') return
-    const p = this.#pending.get(msg.id)
-    if (p === undefined) return
-    this.#pending.delete(msg.id)
-    clearTimeout(p.timer)
-    if (msg.ok) p.resolve(msg.value)
-    else p.reject(toTodError(msg.error))
+    if (msg.ok) this.#replies.resolve(msg.id, msg.value)
+    else this.#replies.reject(msg.id, toTodError(msg.error))
   }
 }

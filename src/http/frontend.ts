@@ -2,7 +2,7 @@
 // then serves. Stateless: any front-end can serve any request.
 import type { Config } from '../config/config.js'
 import { createLogger } from '../log.js'
-import type { SupervisorMessage } from '../protocol.js'
+import type { FrontendMessage, SupervisorMessage } from '../protocol.js'
 import { HttpMetrics } from '../metrics/http-metrics.js'
 import { answerMetricsRequests, sendFinalMetrics } from '../metrics/frontend-reporter.js'
 import type { MetricsChannel } from '../metrics/frontend-reporter.js'
@@ -23,6 +23,10 @@ const metricsIpc = process as unknown as MetricsChannel
 answerMetricsRequests(metricsIpc, metrics)
 const { server, drain } = createHttpServer(config, engine, log, urlKey, metrics)
 
+// The supervisor drives shutdown (drain with a deadline): a Ctrl-C reaches the whole process
+// group, and a front-end that died on it would cut the responses the drain lets finish.
+process.on('SIGINT', () => {})
+process.on('SIGTERM', () => {})
 let stopping = false
 process.on('message', (msg: SupervisorMessage) => {
   // A second 'shutdown' changes nothing: the drain under way ends the process (the supervisor
@@ -31,7 +35,15 @@ process.on('message', (msg: SupervisorMessage) => {
   stopping = true
   void drain().then(async () => { await sendFinalMetrics(metricsIpc, metrics) }).then(() => process.exit(0))
 })
+// Before 'listening', an 'error' is the listen failing (the port is taken, say): every
+// front-end would fail the same way, so the supervisor gives up at once, with one log line.
+const onListenError = (err: NodeJS.ErrnoException): void => {
+  const failure: FrontendMessage = { kind: 'listen-failed', code: err.code ?? 'UNKNOWN', address: config.server.host !== '' ? config.server.host : '*', port: config.server.port }
+  process.send?.(failure, () => { process.exit(1) })
+}
+server.once('error', onListenError)
 server.listen({ port: config.server.port, ...(config.server.host !== '' ? { host: config.server.host } : {}) }, () => {
+  server.off('error', onListenError)
   const address = server.address()
   ipc.send({ kind: 'ready', port: typeof address === 'object' && address !== null ? address.port : config.server.port })
 })

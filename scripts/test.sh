@@ -16,8 +16,11 @@ cd "$(dirname "$0")/.."
 # ffmpeg: media fixtures and the HLS layer; qbittorrent-nox: a real libtorrent peer;
 # prometheus: promtool lints a /metrics scrape (Debian has no smaller package with it);
 # chromium: browser playback tests (driven by puppeteer-core, which never downloads a browser);
-# build-essential and python3: npm's node-gyp compiles native/sendfile.
-packages=(ffmpeg qbittorrent-nox prometheus chromium build-essential python3)
+# build-essential and python3: npm's node-gyp compiles native/sendfile; nginx-light, haproxy and
+# openssl: the fleet tests (two nodes behind each balancer, TLS); podman, runc and debootstrap:
+# the container image test (the base image is made from Debian's mirror, .ci/container-base.sh);
+# dpkg-dev and binutils: npm run package:deb.
+packages=(ffmpeg qbittorrent-nox prometheus chromium build-essential python3 nginx-light haproxy openssl podman runc debootstrap dpkg-dev binutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,6 +43,25 @@ npm ci --no-audit --no-fund 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 lintfail=0
 npm run lint || { lintfail=1; status=1; echo "not ok - npm run lint"; }
+
+# As root the .deb is built once, here: the image test installs it into the container image
+# (TOD_P2M_DEB) and the packaging tests check it (DEB), instead of each building its own.
+packaging=1
+if [ "$(id -u)" -ne 0 ] || [ "${TOD_P2M_SKIP_PACKAGING:-}" = 1 ]; then packaging=0; fi
+debfail=0
+if [ "$packaging" = 1 ]; then
+  rm -f tod-p2m_*.deb
+  if npm run package:deb >/tmp/tod-p2m-package-deb.log 2>&1; then
+    deb=$(ls "$PWD"/tod-p2m_*_amd64.deb | head -n 1)
+    export TOD_P2M_DEB=$deb DEB=$deb
+    echo "ok - npm run package:deb: $deb"
+  else
+    tail -n 40 /tmp/tod-p2m-package-deb.log
+    echo "not ok - npm run package:deb"
+    debfail=1
+    status=1
+  fi
+fi
 npm test 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
@@ -56,7 +78,7 @@ echo "npm test: $pass passed, $fail failed"
 
 ppass=0
 pfail=0
-if [ "$(id -u)" -ne 0 ] || [ "${TOD_P2M_SKIP_PACKAGING:-}" = 1 ]; then
+if [ "$packaging" = 0 ]; then
   echo "packaging tests skipped (they need root: chroots, mounts, a network namespace)"
 else
   plog=$(mktemp)
@@ -73,5 +95,5 @@ else
   fi
 fi
 
-echo "$((pass + ppass)) passed, $((fail + pfail + lintfail)) failed"
+echo "$((pass + ppass)) passed, $((fail + pfail + lintfail + debfail)) failed"
 exit "$status"

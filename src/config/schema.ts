@@ -16,7 +16,10 @@ export const schema = {
     max_connections: { doc: 'Most open HTTP connections for the whole daemon, split evenly between front-ends; connections beyond it are closed at once.', format: 'nat', default: 4096, env: 'TOD_P2M_SERVER_MAX_CONNECTIONS' },
     max_header_bytes: { doc: 'Largest request line plus headers (431 above). Magnets in a query string count towards it.', format: 'nat', default: 16 * 1024, env: 'TOD_P2M_SERVER_MAX_HEADER_BYTES' },
     header_timeout_ms: { doc: 'Time a client has to send its complete request headers (408 after; slowloris).', format: 'nat', default: 5000, env: 'TOD_P2M_SERVER_HEADER_TIMEOUT_MS' },
-    write_idle_timeout_ms: { doc: 'A response whose client takes nothing for this long is closed (clients that stop reading). Players reconnect with a range when resumed.', format: 'nat', default: 60000, env: 'TOD_P2M_SERVER_WRITE_IDLE_TIMEOUT_MS' }
+    write_idle_timeout_ms: { doc: 'A response whose client takes nothing for this long is closed (clients that stop reading). Players reconnect with a range when resumed.', format: 'nat', default: 60000, env: 'TOD_P2M_SERVER_WRITE_IDLE_TIMEOUT_MS' },
+    public_url: { doc: 'The URL clients reach this daemon at (a load balancer or TLS proxy, e.g. https://tv.example), without a trailing slash. Playlists, torrent documents and signed URLs point there. Empty: taken from each request (Host, and X-Forwarded-* from server.trust_proxy).', format: String, default: '', env: 'TOD_P2M_SERVER_PUBLIC_URL' },
+    node_name: { doc: 'This node\'s name in the X-Tod-Node response header and the `node` label of every metric, so a fleet behind a balancer can be told apart. Empty: the host name.', format: String, default: '', env: 'TOD_P2M_SERVER_NODE_NAME' },
+    hash_routing: { doc: 'This node sits behind a balancer that routes by info-hash (packaging/fleet): a request naming a torrent in another form than lower-case hex (a base32 or upper-case info-hash, a POST /torrents without a matching ?ih=) is answered 307 to the same URL in that form, which the balancer sends to the node that owns the torrent.', format: Boolean, default: false, env: 'TOD_P2M_SERVER_HASH_ROUTING' }
   },
   logging: {
     level: { doc: 'Lowest level logged.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'TOD_P2M_LOGGING_LEVEL' },

@@ -79,7 +79,8 @@ export class Supervisor {
       shards: () => this.#shards,
       reaper: () => this.reaper,
       frontendRestarts: () => this.frontendRestarts,
-      quotaBytes: () => this.#config.torrent.max_disk_usage
+      quotaBytes: () => this.#config.torrent.max_disk_usage,
+      labels: { node: config.server.node_name }
     }, log)
     this.#shards = Array.from({ length: config.torrent.shards }, (_, i) => new Shard(i, config, log, this.metrics.observeTask))
     this.reaper = new Reaper({

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js'
 import type { HttpMetrics } from '../metrics/http-metrics.js'
 import { requestId } from '../metrics/request-id.js'
 import { Access } from '../security/access.js'
+import { canonicalLocation } from './canonical.js'
 import { FileCache } from './file-cache.js'
 import type { EngineClient } from './engine-client.js'
 import { Guard } from './guard.js'
@@ -56,6 +57,7 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     let routeName = 'unknown'
     const id = requestId(req.headers['x-request-id'])
     res.setHeader('X-Request-Id', id)
+    res.setHeader('X-Tod-Node', config.server.node_name)
     const exchange = metrics.track(req, res, () => routeName)
     res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
@@ -89,6 +91,12 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
           throw new TodError('TOD_ERR_METHOD', undefined, { headers: { Allow: match.methods.join(', ') } })
         }
         guard.authorize(match.name, req, url)
+        const canonical = config.server.hash_routing ? canonicalLocation(url) : null
+        if (canonical !== null) {
+          routeName = 'canonical-redirect'
+          res.writeHead(307, { Location: canonical, 'Content-Length': 0, 'Cache-Control': 'no-store' }).end()
+          return
+        }
         await match.handler(req, res, url, ctx)
       } catch (err) {
         if (isClientGone(err)) return

@@ -80,7 +80,7 @@ for (const [kind, start] of [['nginx', startNginx], ['haproxy', startHaproxy]] a
     const lb = await start({ nodes: [portA, portB], port: lbPort, tlsPort, cert, prefix: path.join(work, kind) })
     t.teardown(async () => {
       await lb.stop()
-      for (const n of nodes.values()) await n.stop()
+      await Promise.all([...nodes.values()].map(async (n) => await n.stop()))
     })
     const owner = new Map<string, string>()
 

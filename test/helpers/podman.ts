@@ -43,7 +43,8 @@ export async function podmanMissing (): Promise<string | null> {
 
 /**
  * The image to test: TOD_P2M_IMAGE when set, else one built now with
- * packaging/fleet/build-image.sh on the base that .ci/container-base.sh makes (cached).
+ * packaging/fleet/build-image.sh on the base that .ci/container-base.sh makes (cached), from
+ * the .deb at TOD_P2M_DEB when set (the packaging tests build one) or from a fresh .deb.
  * Resolves the image name and the seconds the build took.
  */
 export async function testImage (): Promise<{ image: string, seconds: number, log: string }> {
@@ -52,7 +53,7 @@ export async function testImage (): Promise<{ image: string, seconds: number, lo
   const started = Date.now()
   const base = await run('bash', [path.join(ROOT, '.ci/container-base.sh')], 900_000)
   if (base.code !== 0) throw new Error(`.ci/container-base.sh failed: ${base.stderr.slice(-3000)}`)
-  const env = { ...process.env, PODMAN: ['podman', ...PODMAN_GLOBAL].join(' '), BUILD_FLAGS: PODMAN_RUN.join(' '), IMAGE: 'localhost/tod-p2m-test' }
+  const env = { ...process.env, PODMAN: ['podman', ...PODMAN_GLOBAL].join(' '), BUILD_FLAGS: PODMAN_RUN.join(' '), IMAGE: 'localhost/tod-p2m-test', DEB: process.env.TOD_P2M_DEB ?? '' }
   const built = await run('bash', [path.join(ROOT, 'packaging/fleet/build-image.sh')], 1_500_000, env)
   if (built.code !== 0) throw new Error(`build-image.sh failed: ${built.stderr.slice(-3000)}`)
   const image = built.stdout.trim().split('\n').at(-1) ?? ''

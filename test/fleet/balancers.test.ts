@@ -1,6 +1,7 @@
 // Two real nodes behind the shipped nginx and HAProxy examples (packaging/fleet/), routing by
 // info-hash: each torrent lands on one node whatever form names it, uploads reach their owner,
 // URLs handed out point at the balancer, and a node's loss and return move only its torrents.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
@@ -83,6 +84,24 @@ for (const [kind, start] of [['nginx', startNginx], ['haproxy', startHaproxy]] a
       await Promise.all([...nodes.values()].map(async (n) => await n.stop()))
     })
     const owner = new Map<string, string>()
+
+    t.test('routing is by info-hash: every route shape of one info-hash reaches one node, and both nodes get some', async (t) => {
+      const seen = new Set<string>()
+      for (let i = 0; i < 24; i++) {
+        const ih = crypto.randomBytes(20).toString('hex')
+        const shapes = [`/torrent/${ih}`, `/stream/${ih}/0/x.mkv`, `/document/${ih}/0`, `/image/${ih}/1`, `/hls/${ih}/0/playlist.m3u8`,
+          `/subtitles/${ih}/0.vtt`, `/playlist/${ih}.m3u`, `/torrents?ih=${ih}`]
+        const on = new Set<string>()
+        for (const shape of shapes) {
+          const res = await fetch(`${lb.base}${shape}`, { headers: AUTH })
+          await res.arrayBuffer()
+          on.add(res.headers.get('x-tod-node') ?? 'none')
+        }
+        if (on.size !== 1) t.fail(`${ih}: ${[...on].join(', ')}`)
+        for (const n of on) seen.add(n)
+      }
+      t.same([...seen].sort(), [...nodes.keys()].sort(), '24 random info-hashes spread over both nodes')
+    })
 
     t.test('each torrent streams through the balancer and is added on exactly one node', async (t) => {
       for (const s of seeders) owner.set(s.infoHash, (await rangeVia(t, magnetUrl(lb, s.magnet), s.infoHash)).node)

@@ -14,6 +14,8 @@ import { PODMAN_RUN, podman, podmanMissing, testImage } from '../helpers/podman.
 import { startSeeder } from '../helpers/seeder.js'
 
 const missing = await podmanMissing()
+// A first build (the .deb, ffmpeg from the mirror) can outlast tap's default file timeout.
+t.setTimeout(1_800_000)
 t.test('the OCI image', { skip: missing ?? false, timeout: 1_800_000 }, async (t) => {
   const built = await testImage()
   t.comment(`image ${built.image}${built.seconds > 0 ? `, built in ${built.seconds} s` : ''}`)

@@ -5,6 +5,7 @@
 // ffmpeg from Debian's mirror); podman caches the ffmpeg layer and .ci/container-base.sh the
 // base, so later builds are quicker. TOD_P2M_IMAGE=<name> tests an image built already.
 import fs from 'node:fs'
+import path from 'node:path'
 import t from 'tap'
 import { waitFor } from '../helpers/async.js'
 import { tempDir } from '../helpers/fleet.js'
@@ -33,11 +34,14 @@ t.test('the OCI image', { skip: missing ?? false, timeout: 1_800_000 }, async (t
     await seeder.stop()
     fs.rmSync(work, { recursive: true, force: true })
   })
-  const run = async (container: string): Promise<void> => {
+  // The second container takes its node name from a mounted config file instead.
+  const configFile = path.join(work, 'config.json')
+  fs.writeFileSync(configFile, JSON.stringify({ server: { node_name: 'image-test' }, logging: { level: 'info' } }), { mode: 0o644 })
+  const run = async (container: string, settings: string[]): Promise<void> => {
     const res = await podman(['run', '-d', '--name', container, ...PODMAN_RUN,
-      '-v', `${volumes[0]}:/var/cache/tod-p2m`, '-v', `${volumes[1]}:/var/lib/tod-p2m`,
+      '-v', `${volumes[0]}:/var/cache/tod-p2m`, '-v', `${volumes[1]}:/var/lib/tod-p2m`, ...settings,
       // Loopback only (host networking here), and the test swarm is on loopback.
-      '-e', 'TOD_P2M_SERVER_HOST=127.0.0.1', '-e', `TOD_P2M_SERVER_PORT=${port}`, '-e', 'TOD_P2M_SERVER_NODE_NAME=image-test',
+      '-e', 'TOD_P2M_SERVER_HOST=127.0.0.1', '-e', `TOD_P2M_SERVER_PORT=${port}`,
       '-e', 'TOD_P2M_SERVER_WORKERS=1', '-e', 'TOD_P2M_TORRENT_SHARDS=1', '-e', 'TOD_P2M_TORRENT_DHT=false',
       '-e', 'TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS=true', built.image])
     t.equal(res.code, 0, `podman run ${container}${res.code === 0 ? '' : `: ${res.stderr}`}`)
@@ -49,11 +53,11 @@ t.test('the OCI image', { skip: missing ?? false, timeout: 1_800_000 }, async (t
   const range = async (url: string, from: number, to: number): Promise<void> => {
     const res = await fetch(url, { headers: { Range: `bytes=${from}-${to}` } })
     t.equal(res.status, 206)
-    t.equal(res.headers.get('x-tod-node'), 'image-test')
+    t.equal(res.headers.get('x-tod-node'), 'image-test', 'node name from the environment, then from the mounted config file')
     t.ok(Buffer.from(await res.arrayBuffer()).equals(source.subarray(from, to + 1)), `bytes ${from}-${to} identical`)
   }
 
-  await run(name)
+  await run(name, ['-e', 'TOD_P2M_SERVER_NODE_NAME=image-test'])
   const who = await podman(['exec', name, 'sh', '-c', 'id -u; id -g; /usr/lib/tod-p2m/node/bin/node --version; ffmpeg -hide_banner -version | head -n 1'])
   const [uid, gid, nodeVersion, ffmpeg] = who.stdout.split('\n')
   t.equal(uid, '10001', 'runs as uid 10001')
@@ -74,7 +78,7 @@ t.test('the OCI image', { skip: missing ?? false, timeout: 1_800_000 }, async (t
   // A new container on the same volumes, with the swarm gone: the bytes come from the volume.
   await seeder.stop()
   t0 = Date.now()
-  await run(`${name}-2`)
+  await run(`${name}-2`, ['-v', `${configFile}:/etc/tod-p2m/config.json:ro`])
   t.comment(`replacement container serving ${Date.now() - t0} ms after podman run`)
   const doc = await fetch(`${base}/torrent/${seeder.infoHash}`)
   t.equal(doc.status, 200, 'the torrent is known from the state volume')

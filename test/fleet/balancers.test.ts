@@ -101,6 +101,13 @@ for (const [kind, start] of [['nginx', startNginx], ['haproxy', startHaproxy]] a
         for (const n of on) seen.add(n)
       }
       t.same([...seen].sort(), [...nodes.keys()].sort(), '24 random info-hashes spread over both nodes')
+      const spread = new Set<string>()
+      for (let i = 0; i < 16; i++) {
+        const res = await fetch(`${lb.base}/health`)
+        await res.arrayBuffer()
+        spread.add(res.headers.get('x-tod-node') ?? 'none')
+      }
+      t.same([...spread].sort(), [...nodes.keys()].sort(), 'requests without an info-hash reach both nodes')
     })
 
     t.test('each torrent streams through the balancer and is added on exactly one node', async (t) => {

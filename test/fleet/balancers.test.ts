@@ -176,35 +176,44 @@ for (const [kind, start] of [['nginx', startNginx], ['haproxy', startHaproxy]] a
       t.equal((await rangeVia(t, urls[0]!, s.infoHash, {})).node, owner.get(s.infoHash), 'the signed URL is good on its owner')
     })
 
-    t.test('a node stops: its torrents are served by the other; it returns: they move back', async (t) => {
-      const victimName = owner.get(seeders[0]!.infoHash)!
+    /** One node goes away (stopped or crashed): its torrents move to the other; it returns: they move back. */
+    const loseAndReturn = async (t: Tap.Test, how: 'stop' | 'crash', probe: Seeder): Promise<void> => {
+      const victimName = owner.get(probe.infoHash)!
       const victim = nodes.get(victimName)!
       const survivorName = [...nodes.keys()].find((n) => n !== victimName)!
       const mine = seeders.filter((s) => owner.get(s.infoHash) === victimName)
       const theirs = seeders.filter((s) => owner.get(s.infoHash) !== victimName)
       let t0 = Date.now()
-      t.equal(await victim.stop(), 0, `${victimName} stopped cleanly (${Date.now() - t0} ms)`)
+      if (how === 'stop') t.equal(await victim.stop(), 0, `${victimName} stopped cleanly (${Date.now() - t0} ms)`)
+      else await victim.kill()
       t0 = Date.now()
       for (const s of mine) {
         // The magnet route adds the torrent where it lands; the survivor fetches it from the swarm.
         const via = await rangeVia(t, magnetUrl(lb, s.magnet), s.infoHash)
         t.equal(via.node, survivorName, `${s.infoHash.slice(0, 8)} now on ${survivorName}`)
       }
-      t.comment(`failover: ${mine.length} torrent(s) served by ${survivorName} ${Date.now() - t0} ms after the stop`)
+      t.comment(`${how}: ${mine.length} torrent(s) served by ${survivorName} ${Date.now() - t0} ms after ${victimName} was gone`)
       for (const s of theirs) t.equal((await rangeVia(t, magnetUrl(lb, s.magnet), s.infoHash)).node, survivorName, 'its own torrents stay')
 
       t0 = Date.now()
       const back = await startNode(specs.find((s) => s.name === victimName)!)
       nodes.set(victimName, back)
-      const s0 = seeders[0]!
       await waitFor(async () => {
-        const res = await fetch(`${lb.base}/torrent/${s0.infoHash}`, { headers: AUTH })
+        const res = await fetch(`${lb.base}/torrent/${probe.infoHash}`, { headers: AUTH })
         await res.arrayBuffer()
         return res.headers.get('x-tod-node') === victimName
       }, { timeoutMs: 30_000, intervalMs: 250, what: `${kind} to route to ${victimName} again` })
-      t.comment(`return: routed to ${victimName} ${Date.now() - t0} ms after its restart began`)
+      t.comment(`return after ${how}: routed to ${victimName} ${Date.now() - t0} ms after its restart began`)
       for (const s of mine) t.equal((await rangeVia(t, `${lb.base}/stream/${s.infoHash}/0`, s.infoHash)).node, victimName, `${s.infoHash.slice(0, 8)} back on ${victimName} (from its own disk)`)
       for (const s of theirs) t.equal((await rangeVia(t, magnetUrl(lb, s.magnet), s.infoHash)).node, survivorName, 'the others did not move')
+    }
+
+    t.test('a node stops: its torrents are served by the other; it returns: they move back', async (t) => {
+      await loseAndReturn(t, 'stop', seeders[0]!)
+    })
+
+    t.test('a node crashes (SIGKILL): the same', async (t) => {
+      await loseAndReturn(t, 'crash', seeders[1]!)
     })
     t.teardown(() => { t.comment(`${kind}: ${Date.now() - started} ms`) })
   })

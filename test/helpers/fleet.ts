@@ -26,6 +26,8 @@ export interface FleetNode {
   dir: string
   /** SIGTERM and wait for the exit; resolves the exit code. The data folder stays. */
   stop: () => Promise<number | null>
+  /** A crash: SIGKILL to the supervisor; resolves once its front-ends are gone too (the port refuses). */
+  kill: () => Promise<void>
 }
 
 export interface NodeOptions {
@@ -72,6 +74,12 @@ export async function startNode (opts: NodeOptions): Promise<FleetNode> {
         return code
       })()
       return await stopping
+    },
+    kill: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+      await exited
+      // The cluster front-ends notice their supervisor's death and exit on their own.
+      await waitFor(async () => !(await canConnect(opts.port)), { timeoutMs: 15_000, what: `the front-ends of ${opts.name} to exit` })
     }
   }
 }

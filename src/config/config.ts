@@ -89,7 +89,7 @@ function resolve (raw: Settings, source: string | null): Config {
   const dir = path.resolve(raw.torrent.dir)
   const config: Config = {
     ...raw,
-    server: { ...raw.server, workers: raw.server.workers || cpus },
+    server: { ...raw.server, workers: raw.server.workers || cpus, public_url: publicUrl(raw.server.public_url), node_name: raw.server.node_name || os.hostname() },
     torrent: {
       ...raw.torrent,
       dir,
@@ -99,6 +99,21 @@ function resolve (raw: Settings, source: string | null): Config {
     source
   }
   return deepFreeze(config)
+}
+
+/** server.public_url as an origin with an optional path and no trailing slash; '' stays ''. */
+function publicUrl (text: string): string {
+  if (text === '') return ''
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch (err) {
+    throw new ConfigError(`server.public_url must be an absolute http(s) URL, got ${text.slice(0, 60)}`, { cause: err })
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`server.public_url must be an http(s) URL without query or fragment, got ${text.slice(0, 60)}`)
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
 
 /** The configuration with its secrets (keys marked `sensitive` in the schema) masked, for printing. */

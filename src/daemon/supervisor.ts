@@ -57,7 +57,8 @@ export class Supervisor {
       shards: () => this.#shards.shards,
       reaper: () => this.reaper,
       frontendRestarts: () => this.#fleet.restarts,
-      quotaBytes: () => this.#config.torrent.max_disk_usage
+      quotaBytes: () => this.#config.torrent.max_disk_usage,
+      labels: { node: config.server.node_name }
     }, log)
     this.#shards = new ShardSet(config, log, this.metrics.observeTask, () => { this.#readiness.invalidate() })
     this.reaper = new Reaper({

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js'
 import type { HttpMetrics } from '../metrics/http-metrics.js'
 import { requestId } from '../metrics/request-id.js'
 import { Access } from '../security/access.js'
+import { canonicalLocation } from './canonical.js'
 import { FileCache } from './file-cache.js'
 import type { EngineClient } from './engine-client.js'
 import { Guard } from './guard.js'
@@ -66,6 +67,7 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
     let facts = { name: 'unknown', streaming: false }
     const id = requestId(req.headers['x-request-id'])
     res.setHeader('X-Request-Id', id)
+    res.setHeader('X-Tod-Node', config.server.node_name)
     const exchange = metrics.track(req, res, () => facts)
     res.once('close', () => {
       inFlight.delete(res)
@@ -103,6 +105,14 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
           throw new TodError('TOD_ERR_METHOD', undefined, { headers: { Allow: route.methods.join(', ') } })
         }
         guard.authorize({ open: route.open, signable: route.signable, signedPath: match.fixedPath }, req, url)
+        // Behind a balancer routing by info-hash (server.hash_routing): a torrent named in another
+        // form than lower-case hex goes back to the balancer in that form, to reach its owner.
+        const canonical = config.server.hash_routing ? canonicalLocation(url) : null
+        if (canonical !== null) {
+          facts = { name: 'canonical-redirect', streaming: false }
+          res.writeHead(307, { Location: canonical, 'Content-Length': 0, 'Cache-Control': 'no-store' }).end()
+          return
+        }
         await match.run(method, req, res, url, ctx)
       } catch (err) {
         if (isClientGone(err)) return

@@ -25,6 +25,8 @@ export interface MetricsShard {
 
 export interface HubSources extends Omit<SupervisorFigures, 'shardRestarts'> {
   shards: () => readonly MetricsShard[]
+  /** Labels put on every series (the node name). */
+  labels?: Record<string, string>
 }
 
 /**
@@ -84,7 +86,7 @@ export class MetricsHub {
 
   /** GET /metrics: the whole daemon as Prometheus text. */
   async scrape (): Promise<string> {
-    return await renderMetrics(await this.collect())
+    return await renderMetrics(await this.collect(), this.#sources.labels)
   }
 
   /** Everything summed into one snapshot (for PM2's figures). */

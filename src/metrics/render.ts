@@ -9,9 +9,12 @@ import type { MetricsSnapshot } from '../protocol.js'
  * process_start_time_seconds, `average` for event loop lag) would drop or blur per-process
  * series, so they are overridden.
  */
-export async function renderMetrics (snapshots: readonly MetricsSnapshot[]): Promise<string> {
+export async function renderMetrics (snapshots: readonly MetricsSnapshot[], labels: Record<string, string> = {}): Promise<string> {
   const summed = snapshots.map((s) => s.map((m) => ({ ...m, aggregator: 'sum' })))
-  return await AggregatorRegistry.aggregate(summed).metrics()
+  const registry = AggregatorRegistry.aggregate(summed)
+  // The node name (server.node_name) on every series: scrapes of several nodes stay apart.
+  registry.setDefaultLabels(labels)
+  return await registry.metrics()
 }
 
 /** The Content-Type of {@link renderMetrics}' text. */

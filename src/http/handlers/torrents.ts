@@ -41,6 +41,14 @@ export const addTorrent: Handler = async ({ req, res, url, ctx: { engine, config
   } else {
     throw new TodError('TOD_ERR_BAD_BODY', `unsupported content type ${type}: use application/json, text/plain or application/x-bittorrent`)
   }
+  // Behind a balancer routing by info-hash the body's torrent may belong to another node: send
+  // the client to /torrents?ih=HEX, which the balancer routes to the owner (who then adds it).
+  if (config.server.hash_routing && url.searchParams.get('ih') !== source.infoHash) {
+    const target = new URL(url.href)
+    target.searchParams.set('ih', source.infoHash)
+    res.writeHead(307, { Location: `${target.pathname}${target.search}`, 'Content-Length': 0, 'Cache-Control': 'no-store' }).end()
+    return
+  }
   const wait = url.searchParams.get('wait') !== 'false' && !/respond-async/i.test(String(req.headers.prefer ?? ''))
   const added = await engine.run({ type: 'add', ...source, wait }, clientOf(req, config))
   const location = `/torrent/${source.infoHash}`
@@ -50,12 +58,12 @@ export const addTorrent: Handler = async ({ req, res, url, ctx: { engine, config
   }
   const status = await engine.run({ type: 'info', infoHash: source.infoHash })
   files.putTorrent(status)
-  sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)), { Location: location })
+  sendJson(res, added.created ? 201 : 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy, config.server.public_url), (p) => access.query(p)), { Location: location })
 }
 
 /** GET /torrents: every torrent, most recently used first. */
 export const listTorrents: Handler = async ({ req, res, ctx: { engine, config } }) => {
-  const base = baseUrl(req, config.server.trust_proxy)
+  const base = baseUrl(req, config.server.trust_proxy, config.server.public_url)
   const torrents = (await engine.list()).map((t) => ({ ...t, url: `${base}/torrent/${t.infoHash}` }))
   sendJson(res, 200, { torrents })
 }
@@ -69,7 +77,7 @@ export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params:
   }
   const status = await engine.run({ type: 'info', infoHash })
   files.putTorrent(status)
-  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p)))
+  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy, config.server.public_url), (p) => access.query(p)))
 }
 
 /**
@@ -82,7 +90,7 @@ export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params:
  */
 export const playlist: Handler<{ playlist: string }> = async ({ req, res, params: { playlist: infoHash }, ctx: { engine, config, access } }) => {
   const status = await engine.run({ type: 'info', infoHash })
-  const doc = torrentDocument(status, baseUrl(req, config.server.trust_proxy), (p) => access.query(p))
+  const doc = torrentDocument(status, baseUrl(req, config.server.trust_proxy, config.server.public_url), (p) => access.query(p))
   const lines = ['#EXTM3U', `#PLAYLIST:${oneLine(status.name)}`]
   for (const f of doc.files) {
     if (f.kind !== 'video' && f.kind !== 'audio') continue

@@ -61,6 +61,10 @@ export const ERRORS = {
   TOD_ERR_METADATA_TIMEOUT: { status: 504, message: 'the torrent metadata was not found in time' },
   TOD_ERR_STALLED: { status: 504, message: 'the pieces were not downloaded in time', template: 'piece {piece} did not arrive within {ms} ms' },
   TOD_ERR_PORT_IN_USE: { status: 500, message: 'the port is already in use', template: '{what} port {port} is already in use (another tod-p2m, or another program?)' },
+  TOD_ERR_DISK_FULL: {
+    status: 507,
+    message: 'the data folder (torrent.dir) is full or failed a write; free space there or lower torrent.max_disk_usage, then retry'
+  },
   TOD_ERR_INTERNAL: { status: 500, message: 'internal error' }
 } as const satisfies Record<string, CatalogueEntry>
 

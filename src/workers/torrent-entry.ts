@@ -82,7 +82,7 @@ export function openTorrent (client: WebTorrent, infoHash: string, id: string | 
   entry.ready.catch(() => {}) // observed by callers through the registry's whenReady
   const mismatch = (): boolean => {
     if (torrent.infoHash === undefined || torrent.infoHash === infoHash) return false
-    entry.fail(typeof id === 'string' ? new TodError('TOD_ERR_BAD_MAGNET', 'the magnet is not the torrent named') : new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent is not the torrent named'))
+    entry.fail(typeof id === 'string' ? new TodError('TOD_ERR_BAD_MAGNET', { reason: 'it names another torrent than the one asked for' }) : new TodError('TOD_ERR_BAD_TORRENT', { reason: 'it is another torrent than the one asked for' }))
     return true
   }
   torrent.once('infoHash', () => {
@@ -106,7 +106,7 @@ export function openTorrent (client: WebTorrent, infoHash: string, id: string | 
       events.storageFailed(entry, new TodError('TOD_ERR_DISK_FULL', undefined, { cause: err }))
       return
     }
-    entry.fail(new TodError('TOD_ERR_ENGINE', `torrent failed: ${cut(err.message.split(opts.dir).join('<dir>'))}`, { cause: err }))
+    entry.fail(new TodError('TOD_ERR_ENGINE', { reason: 'WebTorrent gave up on the torrent' }, { cause: err }))
   })
   torrent.on('verified', (index: number) => { events.verified(entry, index) })
   torrent.on('warning', (err: Error) => { log.debug('torrent warning', { infoHash, err: cut(err.message) }) })

@@ -152,7 +152,7 @@ export class Torrents {
     if (entry === undefined) return
     this.#entries.delete(infoHash)
     this.#store.forgetDirty(infoHash)
-    this.#streams.torrentGone(entry.torrent, err instanceof TodError ? err : new TodError('TOD_ERR_ENGINE', `torrent failed: ${cut(err.message)}`))
+    this.#streams.torrentGone(entry.torrent, err instanceof TodError ? err : new TodError('TOD_ERR_ENGINE', { reason: 'the torrent left the engine' }, { cause: err }))
     if (entry.torrent.destroyed) return
     await new Promise<void>((resolve) => { entry.torrent.destroy({ destroyStore: false }, () => { resolve() }) })
   }

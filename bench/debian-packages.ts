@@ -12,6 +12,7 @@ const run = promisify(execFile)
 /** True when dpkg reports `pkg` as installed. */
 export async function isInstalled (pkg: string): Promise<boolean> {
   try {
+    // eslint-disable-next-line no-template-curly-in-string -- ${Status} is dpkg-query's own field syntax
     const { stdout } = await run('dpkg-query', ['-W', '-f=${Status}', pkg])
     return stdout.trim() === 'install ok installed'
   } catch {

@@ -18,9 +18,9 @@ export const ERRORS = {
   TOD_ERR_BAD_MAGNET: { status: 400, message: 'the magnet link is not valid', template: 'the magnet link is not valid: {reason}' },
   TOD_ERR_BAD_INFOHASH: { status: 400, message: 'the info-hash is not 40 hex or 32 base32 characters' },
   TOD_ERR_BAD_FILE_ID: { status: 400, message: 'the file id is not a non-negative integer' },
-  TOD_ERR_BAD_QUERY: { status: 400, message: 'the request is missing or has an invalid parameter' },
-  TOD_ERR_UNAUTHORIZED: { status: 401, message: 'a bearer token or a signed URL is required' },
-  TOD_ERR_FORBIDDEN: { status: 403, message: 'access denied' },
+  TOD_ERR_BAD_QUERY: { status: 400, message: 'the request is missing or has an invalid parameter', template: 'the request is not valid: {reason}' },
+  TOD_ERR_UNAUTHORIZED: { status: 401, message: 'a bearer token or a signed URL is required', template: 'a bearer token or a signed URL is required: {reason}' },
+  TOD_ERR_FORBIDDEN: { status: 403, message: 'access denied', template: 'access denied: {reason}' },
   TOD_ERR_PRIVATE_NETWORK: {
     status: 403,
     message: 'every peer and tracker of this magnet is on a private network, which security.allow_private_networks refuses; ' +
@@ -28,7 +28,7 @@ export const ERRORS = {
   },
   TOD_ERR_BLOCKED_ADDRESS: { status: 403, message: 'refused to connect to a non-public address', template: 'refused to connect to non-public address {address}' },
   TOD_ERR_NOT_FOUND: { status: 404, message: 'no such route' },
-  TOD_ERR_METHOD: { status: 405, message: 'method not allowed' },
+  TOD_ERR_METHOD: { status: 405, message: 'method not allowed', template: 'method not allowed: {reason}' },
   TOD_ERR_TIMEOUT: { status: 408, message: 'the request was not received in time' },
   TOD_ERR_UNKNOWN_TORRENT: { status: 404, message: 'the torrent is not known to this server' },
   TOD_ERR_UNKNOWN_FILE: { status: 404, message: 'the torrent has no file with this id' },
@@ -44,7 +44,7 @@ export const ERRORS = {
     message: 'a file path in the torrent is longer than the file system allows',
     template: 'the path of file {file} would be longer than the {max} bytes the file system allows'
   },
-  TOD_ERR_BAD_BODY: { status: 400, message: 'the request body is not valid' },
+  TOD_ERR_BAD_BODY: { status: 400, message: 'the request body is not valid', template: 'the request body is not valid: {reason}' },
   TOD_ERR_IN_USE: { status: 409, message: 'the torrent is being streamed' },
   TOD_ERR_PRECONDITION: { status: 412, message: 'precondition failed' },
   TOD_ERR_TOO_LARGE: { status: 413, message: 'the request body is too large', template: 'the body is larger than {limit} bytes' },
@@ -52,15 +52,20 @@ export const ERRORS = {
   TOD_ERR_RANGE: { status: 416, message: 'the range is not satisfiable' },
   TOD_ERR_EXPECTATION: { status: 417, message: 'the Expect header is not supported' },
   TOD_ERR_RATE_LIMITED: { status: 429, message: 'too many requests', template: 'too many requests; retry in {seconds} s' },
-  TOD_ERR_TOO_MANY_TORRENTS: { status: 429, message: 'the torrent limit is reached' },
+  TOD_ERR_TOO_MANY_TORRENTS: { status: 429, message: 'the torrent limit is reached', template: '{holder} holds its maximum of {max} torrents; delete some first' },
   TOD_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
   TOD_ERR_UNSAFE_PATH: { status: 400, message: 'a file path in the torrent escapes its folder', template: 'a file path in the torrent is not safe: {reason}' },
-  TOD_ERR_NOT_READY: { status: 503, message: 'the engine is not ready' },
+  TOD_ERR_NOT_READY: { status: 503, message: 'the engine is not ready', template: 'shard {shard} is restarting; retry in a few seconds' },
   TOD_ERR_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
-  TOD_ERR_ENGINE: { status: 503, message: 'the engine failed to answer' },
+  TOD_ERR_ENGINE: { status: 503, message: 'the engine failed to answer', template: 'the engine failed: {reason}; retry, and see the daemon log if it lasts' },
+  TOD_ERR_READ_CANCELLED: { status: 503, message: 'the engine cancelled the read (its stream was released or replaced by a newer read); retry the request' },
   TOD_ERR_METADATA_TIMEOUT: { status: 504, message: 'the torrent metadata was not found in time' },
   TOD_ERR_STALLED: { status: 504, message: 'the pieces were not downloaded in time', template: 'piece {piece} did not arrive within {ms} ms' },
   TOD_ERR_PORT_IN_USE: { status: 500, message: 'the port is already in use', template: '{what} port {port} is already in use (another tod-p2m, or another program?)' },
+  TOD_ERR_DISK_FULL: {
+    status: 507,
+    message: 'the data folder (torrent.dir) is full or failed a write; free space there or lower torrent.max_disk_usage, then retry'
+  },
   TOD_ERR_INTERNAL: { status: 500, message: 'internal error' }
 } as const satisfies Record<string, CatalogueEntry>
 
@@ -104,10 +109,9 @@ export class TodError<C extends ErrorCode = ErrorCode> extends Error {
 
   /**
    * `new TodError(code)` has the catalogue's message; `new TodError(code, params)` fills the
-   * code's template. The form `new TodError(code, 'free text')` is deprecated: give the code a
-   * template in {@link ERRORS} and pass parameters instead.
+   * code's template. There is no free-text form: a new message is a template in {@link ERRORS}.
    */
-  constructor (code: C, params?: ErrorParams<C> | string, options?: TodErrorOptions) {
+  constructor (code: C, params?: ErrorParams<C>, options?: TodErrorOptions) {
     super(formatMessage(code, params), options)
     this.name = 'TodError'
     this.code = code
@@ -117,10 +121,10 @@ export class TodError<C extends ErrorCode = ErrorCode> extends Error {
 }
 
 /** The message of `code` with `params` in its template (each cut to {@link MAX_PARAM_LENGTH}). */
-export function formatMessage (code: ErrorCode, params?: Readonly<Record<string, string | number>> | string): string {
+export function formatMessage (code: ErrorCode, params?: Readonly<Record<string, string | number>>): string {
   const entry: CatalogueEntry = ERRORS[code]
-  if (typeof params === 'string') return params
-  if (params === undefined || entry.template === undefined) return entry.message
+  // Only a parameter object fills a template (a string from untyped code is not a message).
+  if (typeof params !== 'object' || entry.template === undefined) return entry.message
   return entry.template.replace(/\{(\w+)\}/g, (slot, name: string) => {
     const v = params[name]
     return v === undefined ? slot : bounded(String(v))
@@ -130,7 +134,7 @@ export function formatMessage (code: ErrorCode, params?: Readonly<Record<string,
 /** Turns anything thrown into a catalogue error; unknown errors become TOD_ERR_INTERNAL. */
 export function toTodError (err: unknown): TodError {
   if (err instanceof TodError) return err
-  if (isSerializedError(err)) return new TodError(err.code, bounded(err.message, 1024), err.headers !== undefined ? { headers: err.headers } : undefined)
+  if (isSerializedError(err)) return withMessage(new TodError(err.code, undefined, err.headers !== undefined ? { headers: err.headers } : undefined), bounded(err.message, 1024))
   return new TodError('TOD_ERR_INTERNAL', undefined, { cause: err })
 }
 
@@ -145,6 +149,15 @@ export function serializeError (err: unknown): SerializedError {
 export function errorBody (err: unknown): { error: { code: ErrorCode, message: string } } {
   const e = toTodError(err)
   return { error: { code: e.code, message: e.message } }
+}
+
+/**
+ * `e` with `message`: a catalogue error coming back across a boundary (its message was built
+ * from the catalogue on the other side). Not exported: free text must not come back.
+ */
+function withMessage<E extends TodError> (e: E, message: string): E {
+  e.message = message
+  return e
 }
 
 function describe (err: unknown): string {

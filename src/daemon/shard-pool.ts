@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { Config } from '../config/config.js'
-import { TodError } from '../errors.js'
+import { TodError, serializeError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { EngineTask, PingResult } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
@@ -69,10 +69,10 @@ export class Shard {
 
   /** Runs a task on this shard's thread; errors come back as data, never thrown. */
   async run (task: EngineTask): Promise<TaskOutcome> {
-    if (this.#closed) return { ok: false, error: { code: 'TOD_ERR_SHUTTING_DOWN', message: 'the server is shutting down' } }
+    if (this.#closed) return { ok: false, error: serializeError(new TodError('TOD_ERR_SHUTTING_DOWN')) }
     await within(this.#up, WAIT_FOR_REBUILD_MS, undefined)
     const pool = this.#pool
-    if (pool === null) return { ok: false, error: { code: 'TOD_ERR_NOT_READY', message: `shard ${this.index} is restarting` } }
+    if (pool === null) return { ok: false, error: serializeError(new TodError('TOD_ERR_NOT_READY', { shard: this.index })) }
     const started = process.hrtime.bigint()
     let ok = false
     try {
@@ -81,8 +81,7 @@ export class Shard {
       return out
     } catch (err) {
       // The thread died under this task (Piscina rejects its in-flight tasks).
-      const e = new TodError('TOD_ERR_ENGINE', `shard ${this.index} failed: ${(err as Error).message}`)
-      return { ok: false, error: { code: e.code, message: e.message } }
+      return { ok: false, error: serializeError(new TodError('TOD_ERR_ENGINE', { reason: 'its shard thread ended during the task' }, { cause: err })) }
     } finally {
       this.#observe?.(task.type, Number(process.hrtime.bigint() - started) / 1e9, ok)
     }
@@ -91,7 +90,7 @@ export class Shard {
   /** Answers within `ms`, or reports the shard as down. */
   async ping (ms: number): Promise<PingResult | { shard: number, error: string }> {
     if (this.#pool === null) return { shard: this.index, error: 'restarting' }
-    const out = await within(this.run({ type: 'ping' }), ms, { ok: false, error: { code: 'TOD_ERR_ENGINE', message: 'no answer' } })
+    const out = await within(this.run({ type: 'ping' }), ms, { ok: false, error: serializeError(new TodError('TOD_ERR_ENGINE', { reason: 'it did not answer in time' })) })
     return out.ok ? out.value as PingResult : { shard: this.index, error: out.error.message }
   }
 

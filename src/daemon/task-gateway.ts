@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js'
-import { serializeError } from '../errors.js'
+import { TodError, serializeError } from '../errors.js'
 import { isFrontendTask } from '../protocol.js'
 import type { EngineTask } from '../protocol.js'
 import type { TaskOutcome } from '../workers/engine.js'
@@ -38,11 +38,11 @@ export class TaskGateway {
   /** Runs `task` for front-end `frontend`; `client` (who asked) counts towards the per-client cap. */
   async run (frontend: number, task: EngineTask, client?: string): Promise<TaskOutcome> {
     if (!isFrontendTask(task)) {
-      return { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: `${task.type} is not a front-end task` } }
+      return { ok: false, error: serializeError(new TodError('TOD_ERR_BAD_QUERY', { reason: 'a front-end cannot send this task' })) }
     }
     if (task.type === 'crash') {
       const target = this.#shards.at(task.shard)
-      return target !== undefined ? await target.run(task) : { ok: false, error: { code: 'TOD_ERR_BAD_QUERY', message: 'no such shard' } }
+      return target !== undefined ? await target.run(task) : { ok: false, error: serializeError(new TodError('TOD_ERR_BAD_QUERY', { reason: 'there is no shard with this number' })) }
     }
     const streams = this.#streams.get(frontend)
     // Only a stream's first read opens its window: later reads change nothing readiness shows.

@@ -40,10 +40,10 @@ export class TorrentLedger {
     if (this.#owners.has(infoHash) || this.#pending.has(infoHash)) return false
     const { total, perClient } = this.#caps
     if (total > 0 && this.#owners.size + this.#pending.size >= total) {
-      throw new TodError('TOD_ERR_TOO_MANY_TORRENTS', `the server holds its maximum of ${total} torrents`, { headers: { 'Retry-After': '60' } })
+      throw new TodError('TOD_ERR_TOO_MANY_TORRENTS', { holder: 'the server', max: total }, { headers: { 'Retry-After': '60' } })
     }
     if (perClient > 0 && this.#countOf(client) >= perClient) {
-      throw new TodError('TOD_ERR_TOO_MANY_TORRENTS', `a client may hold at most ${perClient} torrents; delete some first`, { headers: { 'Retry-After': '60' } })
+      throw new TodError('TOD_ERR_TOO_MANY_TORRENTS', { holder: 'this client', max: perClient }, { headers: { 'Retry-After': '60' } })
     }
     this.#pending.set(infoHash, client)
     return true

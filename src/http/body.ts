@@ -14,9 +14,9 @@ export async function readBody (req: IncomingMessage, limit: number): Promise<Bu
     if (type === 'entity.too.large') {
       // raw-body leaves the request paused: read and drop the rest so the 413 reaches the client.
       req.resume()
-      throw new TodError('TOD_ERR_TOO_LARGE', `the body is larger than ${limit} bytes`, { cause: err })
+      throw new TodError('TOD_ERR_TOO_LARGE', { limit }, { cause: err })
     }
-    if (type === 'request.size.invalid') throw new TodError('TOD_ERR_BAD_BODY', 'the body is not as long as its Content-Length', { cause: err })
+    if (type === 'request.size.invalid') throw new TodError('TOD_ERR_BAD_BODY', { reason: 'it is not as long as its Content-Length says' }, { cause: err })
     throw err
   }
 }

@@ -33,7 +33,7 @@ export class EngineClient {
   constructor (ipc: IpcChannel, config: Pick<Config, 'torrent'>) {
     this.#ipc = ipc
     const timeoutMs = Math.max(config.torrent.metadata_timeout_ms, config.torrent.read_timeout_ms) + IPC_SLACK_MS
-    this.#replies = new RequestReply<unknown>(timeoutMs, () => new TodError('TOD_ERR_ENGINE', 'the engine did not answer in time'))
+    this.#replies = new RequestReply<unknown>(timeoutMs, () => new TodError('TOD_ERR_ENGINE', { reason: 'it did not answer in time' }))
     ipc.on('message', (msg) => { this.#onMessage(msg) })
   }
 

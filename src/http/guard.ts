@@ -49,7 +49,7 @@ export class Guard {
     if (this.#config.security.requests_per_minute === 0) return
     const verdict = await this.#engine.admit(clientOf(req, this.#config))
     if (!verdict.allowed) {
-      throw new TodError('TOD_ERR_RATE_LIMITED', `too many requests; retry in ${verdict.retryAfterSec} s`, { headers: { 'Retry-After': String(verdict.retryAfterSec) } })
+      throw new TodError('TOD_ERR_RATE_LIMITED', { seconds: verdict.retryAfterSec }, { headers: { 'Retry-After': String(verdict.retryAfterSec) } })
     }
   }
 

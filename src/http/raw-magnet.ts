@@ -29,6 +29,6 @@ function decode (s: string): string {
   try {
     return decodeURIComponent(s)
   } catch (err) {
-    throw new TodError('TOD_ERR_BAD_QUERY', 'the query string is not valid percent-encoding', { cause: err })
+    throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'the query string is not valid percent-encoding' }, { cause: err })
   }
 }

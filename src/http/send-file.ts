@@ -100,7 +100,7 @@ export async function sendFile (req: IncomingMessage, res: ServerResponse, engin
     let pos = start
     while (pos <= end && next !== null) {
       const span = await next
-      if (span.available <= 0) throw new TodError('TOD_ERR_STALLED', 'the read was cancelled')
+      if (span.available <= 0) throw new TodError('TOD_ERR_READ_CANCELLED')
       const spanEnd = Math.min(end, pos + span.available - 1)
       next = spanEnd < end ? read(spanEnd + 1) : null
       next?.catch(() => {}) // awaited on the next turn; a rejection now must not go unhandled

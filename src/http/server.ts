@@ -86,13 +86,13 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
         }
         // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is a 400.
         if (req.httpVersion === '1.1' && req.headersDistinct.host?.length !== 1) {
-          throw new TodError('TOD_ERR_BAD_QUERY', 'an HTTP/1.1 request needs exactly one Host header')
+          throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'an HTTP/1.1 request needs exactly one Host header' })
         }
         let url: URL
         try {
           url = new URL(req.url ?? '/', 'http://localhost')
         } catch {
-          throw new TodError('TOD_ERR_BAD_QUERY', 'the request target is not a valid URL')
+          throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'the request target is not a valid URL' })
         }
         const found = findRoute(url.pathname, config.debug.fault_injection)
         // Counted before a 404: a scanner's misses count too. A load balancer's checks do not.
@@ -132,7 +132,7 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
   })
   server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
     log.info('bad request', { client: req.socket.remoteAddress, err: 'CONNECT', answer: 'TOD_ERR_METHOD' })
-    writeRawError(socket, new TodError('TOD_ERR_METHOD', 'this server is not a proxy'))
+    writeRawError(socket, new TodError('TOD_ERR_METHOD', { reason: 'this server is not a proxy' }))
   })
   // Requests Node refuses before any handler runs (malformed, headers too large or too slow)
   // get a JSON answer like every other error, and a log line.

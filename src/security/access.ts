@@ -50,15 +50,15 @@ export class Access {
     if (!this.enabled || target.open) return
     if (authorization !== undefined) {
       const m = /^Bearer[ ]+([\x21-\x7e]+)\s*$/i.exec(authorization)
-      if (m === null) throw new TodError('TOD_ERR_UNAUTHORIZED', 'use Authorization: Bearer TOKEN', { headers: challenge('invalid_request') })
+      if (m === null) throw new TodError('TOD_ERR_UNAUTHORIZED', { reason: 'send Authorization: Bearer TOKEN' }, { headers: challenge('invalid_request') })
       const given = digest(m[1] as string)
-      if (!this.#tokens.some((t) => crypto.timingSafeEqual(t, given))) throw new TodError('TOD_ERR_FORBIDDEN', 'the token is not valid')
+      if (!this.#tokens.some((t) => crypto.timingSafeEqual(t, given))) throw new TodError('TOD_ERR_FORBIDDEN', { reason: 'the token is not valid' })
       return
     }
     const verdict = target.signable ? verifySignature(this.#key, target.signedPath, query, nowSec) : 'absent'
     if (verdict === 'valid') return
     if (verdict === 'absent') throw new TodError('TOD_ERR_UNAUTHORIZED', undefined, { headers: challenge() })
-    throw new TodError('TOD_ERR_FORBIDDEN', verdict === 'expired' ? 'the signed URL has expired' : 'the URL signature is not valid')
+    throw new TodError('TOD_ERR_FORBIDDEN', { reason: verdict === 'expired' ? 'the signed URL has expired' : 'the URL signature is not valid' })
   }
 
   /**

@@ -121,7 +121,7 @@ export async function sanitizeMagnet (magnet: string, options: SanitizeOptions =
   const allowed = new Set([...tr.kept, ...webSeeds, ...xs.kept, ...pe.kept])
   const seen = [...again.trackers, ...again.webSeeds, ...again.acceptableSources, ...again.sources, ...again.peers]
   if (again.infoHash !== infoHash || seen.some((v) => !allowed.has(v))) {
-    throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet link could not be rewritten safely')
+    throw new TodError('TOD_ERR_BAD_MAGNET', { reason: 'it could not be rewritten safely' })
   }
   return { torrentId, infoHash, dropped, changed: true }
 }
@@ -153,7 +153,7 @@ export async function sanitizeTorrentFile (file: Uint8Array, options: SanitizeOp
   const allowed = new Set([...announce.kept, ...urlList.kept])
   if (again.infoHash !== parsed.infoHash || !Buffer.from(again.infoBuffer).equals(Buffer.from(parsed.infoBuffer)) ||
     [...again.announce, ...again.urlList].some((v) => !allowed.has(v))) {
-    throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent could not be rewritten safely')
+    throw new TodError('TOD_ERR_BAD_TORRENT', { reason: 'it could not be rewritten safely' })
   }
   return { torrentId, infoHash: parsed.infoHash, dropped, changed: true }
 }

@@ -22,7 +22,7 @@ export class RequestReply<T> {
    * `timeoutMs`: how long a request waits for its reply unless the request says otherwise;
    * `timedOut`: the error a request that got no reply fails with (TOD_ERR_ENGINE by default).
    */
-  constructor (timeoutMs: number, timedOut: (ms: number) => Error = (ms) => new TodError('TOD_ERR_ENGINE', `no answer within ${ms} ms`)) {
+  constructor (timeoutMs: number, timedOut: (ms: number) => Error = () => new TodError('TOD_ERR_ENGINE', { reason: 'it did not answer in time' })) {
     this.#timeoutMs = timeoutMs
     this.#timedOut = timedOut
   }

@@ -37,7 +37,7 @@ interface Sanitized { magnet?: string, torrentFile?: Buffer, privateOnly: boolea
 export async function addTorrent (task: AddTask, torrents: Torrents, opts: AddingOptions): Promise<AddResult> {
   const { infoHash } = task
   const asked = task.magnet !== undefined ? readMagnet(task.magnet) : undefined
-  if (asked !== undefined && asked.infoHash !== infoHash) throw new TodError('TOD_ERR_BAD_MAGNET', 'the magnet is not the torrent named')
+  if (asked !== undefined && asked.infoHash !== infoHash) throw new TodError('TOD_ERR_BAD_MAGNET', { reason: 'it names another torrent than the one asked for' })
   let created = false
   let known = false
   let entry = await torrents.find(infoHash)
@@ -58,7 +58,7 @@ export async function addTorrent (task: AddTask, torrents: Torrents, opts: Addin
   }
   if (entry === undefined) {
     const id = clean.torrentFile ?? clean.magnet
-    if (id === undefined) throw new TodError('TOD_ERR_BAD_QUERY', 'a magnet or a .torrent is needed')
+    if (id === undefined) throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'a magnet or a .torrent is needed' })
     if (torrents.get(infoHash) !== undefined) return await addTorrent(task, torrents, opts) // another add won the race during sanitize
     const privateOnly = clean.torrentFile === undefined && clean.privateOnly
     // Nothing public left to ask and no DHT: waiting for the metadata could only time out.
@@ -96,7 +96,7 @@ async function sanitize (infoHash: string, task: AddTask, opts: AddingOptions): 
   const out: Sanitized = { privateOnly: false }
   if (task.torrentFile !== undefined) {
     const clean = await sanitizeTorrentId(Buffer.from(task.torrentFile, 'base64'), { allowPrivate, torrentFile: opts.torrentFile })
-    if (clean.infoHash !== infoHash) throw new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent is not the torrent named')
+    if (clean.infoHash !== infoHash) throw new TodError('TOD_ERR_BAD_TORRENT', { reason: 'it is another torrent than the one asked for' })
     report(clean.dropped)
     out.torrentFile = clean.torrentId
   }

@@ -1,15 +1,17 @@
 import path from 'node:path'
 import FSChunkStore from 'fs-chunk-store'
 import type { Torrent } from 'webtorrent'
-import { TodError } from '../errors.js'
-import type { ErrorCode } from '../errors.js'
+import type { TodError } from '../errors.js'
 import { filePathsError, geometryError, layoutError } from '../security/torrent-shape.js'
 import type { FileListLimits } from '../security/torrent-shape.js'
 
-/** A torrent refused by {@link checkedStore}; the shard thread ignores the rejection it leaves. */
-export class RefusedTorrentError extends TodError {
-  constructor (code: ErrorCode, message: string) {
-    super(code, message)
+/**
+ * What {@link checkedStore} throws into WebTorrent when it refuses a torrent (the catalogue
+ * error is its cause); the shard thread ignores the rejection it leaves.
+ */
+export class RefusedTorrentError extends Error {
+  constructor (err: TodError) {
+    super(err.message, { cause: err })
     this.name = 'RefusedTorrentError'
   }
 }
@@ -23,7 +25,7 @@ interface StoreOptions { torrent: Torrent, path: string, files: Array<{ path: st
  * thread hanging. A refusal calls `onRefused` (which destroys the torrent and answers its
  * waiting requests) and throws, which stops WebTorrent's metadata handling there.
  */
-export function checkedStore (limits: FileListLimits & { dataDir: string }, onRefused: (torrent: Torrent, err: RefusedTorrentError) => void): new (chunkLength: number, opts: StoreOptions) => FSChunkStore {
+export function checkedStore (limits: FileListLimits & { dataDir: string }, onRefused: (torrent: Torrent, err: TodError) => void): new (chunkLength: number, opts: StoreOptions) => FSChunkStore {
   return function CheckedStore (chunkLength: number, opts: StoreOptions): FSChunkStore {
     const { torrent } = opts
     // File count, total path bytes and whole-path length first: FSChunkStore does work per file.
@@ -35,9 +37,8 @@ export function checkedStore (limits: FileListLimits & { dataDir: string }, onRe
 
     function check (err: TodError | null): void {
       if (err === null) return
-      const refused = new RefusedTorrentError(err.code, err.message)
-      onRefused(torrent, refused)
-      throw refused
+      onRefused(torrent, err)
+      throw new RefusedTorrentError(err)
     }
   } as unknown as new (chunkLength: number, opts: StoreOptions) => FSChunkStore
 }

@@ -162,7 +162,7 @@ export class Engine {
    */
   #throttle (download: number, upload: number): EngineResults['throttle'] {
     if (this.#client.throttleDownload(download) === false || this.#client.throttleUpload(upload) === false) {
-      throw new TodError('TOD_ERR_BAD_QUERY', 'a rate is a non-negative number or -1')
+      throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'a rate is a non-negative number or -1' })
     }
     return this.#metrics.moved()
   }
@@ -179,9 +179,9 @@ export class Engine {
   }
 
   #crash (): never {
-    if (!this.#config.debug.fault_injection) throw new TodError('TOD_ERR_BAD_QUERY', 'fault injection is disabled')
+    if (!this.#config.debug.fault_injection) throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'fault injection is off (debug.fault_injection)' })
     setImmediate(() => { throw new Error('fault injection: shard thread crash requested') })
-    throw new TodError('TOD_ERR_ENGINE', 'shard is crashing on request')
+    throw new TodError('TOD_ERR_ENGINE', { reason: 'its shard thread is crashing on request (fault injection)' })
   }
 }
 

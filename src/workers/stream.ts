@@ -100,7 +100,7 @@ export class Stream {
     const mine = this.#waiting
     return await withTimeout(waiting, timeoutMs, () => {
       if (this.#waiting === mine) this.#waiting = undefined
-      return new TodError('TOD_ERR_STALLED', `piece ${piece} did not arrive within ${timeoutMs} ms`)
+      return new TodError('TOD_ERR_STALLED', { piece, ms: timeoutMs })
     })
   }
 }

@@ -29,6 +29,12 @@ export interface Entry {
 export interface EntryEvents {
   /** The torrent cannot be kept (error, refused shape, not the torrent asked for). */
   failed: (entry: Entry, err: TodError) => void
+  /**
+   * Writing or reading its data failed (disk full, quota, I/O error, read-only) after its
+   * metadata arrived: WebTorrent has destroyed it, but its .torrent and verified pieces are
+   * sound, so it can come back once the disk is fixed.
+   */
+  storageFailed: (entry: Entry, err: TodError) => void
   verified: (entry: Entry, index: number) => void
   /** Its metadata arrived for the first time (not reloaded from the state folder). */
   metadata: (entry: Entry) => void
@@ -76,7 +82,7 @@ export function openTorrent (client: WebTorrent, infoHash: string, id: string | 
   entry.ready.catch(() => {}) // observed by callers through the registry's whenReady
   const mismatch = (): boolean => {
     if (torrent.infoHash === undefined || torrent.infoHash === infoHash) return false
-    entry.fail(typeof id === 'string' ? new TodError('TOD_ERR_BAD_MAGNET', 'the magnet is not the torrent named') : new TodError('TOD_ERR_BAD_TORRENT', 'the .torrent is not the torrent named'))
+    entry.fail(typeof id === 'string' ? new TodError('TOD_ERR_BAD_MAGNET', { reason: 'it names another torrent than the one asked for' }) : new TodError('TOD_ERR_BAD_TORRENT', { reason: 'it is another torrent than the one asked for' }))
     return true
   }
   torrent.once('infoHash', () => {
@@ -95,12 +101,27 @@ export function openTorrent (client: WebTorrent, infoHash: string, id: string | 
     if (opts.persisted === undefined && !torrent.destroyed) events.metadata(entry)
   })
   torrent.once('error', (err: Error) => {
-    log.warn('torrent error', { infoHash, err: cut(err.message) })
-    entry.fail(new TodError('TOD_ERR_ENGINE', `torrent failed: ${cut(err.message.split(opts.dir).join('<dir>'))}`, { cause: err }))
+    log.warn('torrent error', { infoHash, code: (err as NodeJS.ErrnoException).code, err: cut(err.message) })
+    if (torrent.ready && isStorageError(err)) {
+      events.storageFailed(entry, new TodError('TOD_ERR_DISK_FULL', undefined, { cause: err }))
+      return
+    }
+    entry.fail(new TodError('TOD_ERR_ENGINE', { reason: 'WebTorrent gave up on the torrent' }, { cause: err }))
   })
   torrent.on('verified', (index: number) => { events.verified(entry, index) })
   torrent.on('warning', (err: Error) => { log.debug('torrent warning', { infoHash, err: cut(err.message) }) })
   return entry
+}
+
+/**
+ * Errors of the disk under torrent.dir, not of the torrent: WebTorrent destroys a torrent whose
+ * chunk store fails a write, though the pieces it had verified are on disk.
+ */
+const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS'])
+
+function isStorageError (err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code !== undefined && STORAGE_ERRORS.has(code)
 }
 
 /** `text` cut to {@link MESSAGE_MAX} characters. */

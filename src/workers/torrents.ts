@@ -45,6 +45,13 @@ export class Torrents {
       this.#log.warn('torrent refused', { infoHash: entry.infoHash, code: err.code, err: cut(err.message) })
       void this.discard(entry.infoHash, err)
     },
+    storageFailed: (entry, err) => {
+      // WebTorrent destroyed it; what it had verified is on disk and its .torrent is saved, so
+      // it goes dormant (the next request wakes it) rather than being deleted with its data.
+      this.#log.warn('torrent storage failed, now dormant', { infoHash: entry.infoHash, code: err.code })
+      this.#sleep(entry)
+      void this.remove(entry.infoHash, err)
+    },
     verified: (entry, index) => {
       this.#store.markDirty(entry.infoHash)
       this.#streams.pieceVerified(entry.torrent, index)
@@ -145,7 +152,7 @@ export class Torrents {
     if (entry === undefined) return
     this.#entries.delete(infoHash)
     this.#store.forgetDirty(infoHash)
-    this.#streams.torrentGone(entry.torrent, err instanceof TodError ? err : new TodError('TOD_ERR_ENGINE', `torrent failed: ${cut(err.message)}`))
+    this.#streams.torrentGone(entry.torrent, err instanceof TodError ? err : new TodError('TOD_ERR_ENGINE', { reason: 'the torrent left the engine' }, { cause: err }))
     if (entry.torrent.destroyed) return
     await new Promise<void>((resolve) => { entry.torrent.destroy({ destroyStore: false }, () => { resolve() }) })
   }
@@ -169,16 +176,7 @@ export class Torrents {
     for (const [infoHash, entry] of this.#entries) {
       if (now - entry.meta.lastAccess < idleMs || this.#streams.count(entry.torrent) > 0 || entry.waiting > 0) continue
       const persisted = entry.torrent.ready
-      if (persisted) {
-        try {
-          this.#store.saveBitfieldSync(infoHash, entry.torrent.bitfield.buffer)
-        } catch (err) {
-          this.#log.warn('bitfield not saved', { infoHash, err: String(err) })
-          continue
-        }
-        this.#dormant.set(infoHash, entry.meta)
-        void this.#store.saveMeta(infoHash, entry.meta).catch(() => {})
-      }
+      if (persisted && !this.#sleep(entry)) continue
       void this.remove(infoHash, new Error('idle'))
       this.#log.info(persisted ? 'torrent idle' : 'torrent dropped without metadata', { infoHash })
     }
@@ -201,6 +199,25 @@ export class Torrents {
         this.#log.warn('bitfield not saved', { infoHash, err: String(err) })
       }
     }
+  }
+
+  /**
+   * Saves the bitfield of a torrent with metadata (synchronously: nothing verified may be lost
+   * between now and its leaving the client) and marks it dormant; false if the bitfield could
+   * not be saved. The caller takes it out of the client.
+   */
+  #sleep (entry: Entry): boolean {
+    const { infoHash } = entry
+    try {
+      this.#store.saveBitfieldSync(infoHash, entry.torrent.bitfield.buffer)
+    } catch (err) {
+      this.#log.warn('bitfield not saved', { infoHash, err: String(err) })
+      if (!entry.torrent.destroyed) return false
+      // Destroyed already: dormant anyway, on the bitfield saved last (a subset of what is on disk).
+    }
+    this.#dormant.set(infoHash, entry.meta)
+    void this.#store.saveMeta(infoHash, entry.meta).catch(() => {})
+    return true
   }
 
   #entryOf (torrent: Torrent): Entry | undefined {

@@ -31,7 +31,6 @@ const health = async (): Promise<Health> => await (await fetch(`${daemon.base}/h
 const frontendPids = (): Set<number> => new Set(daemon.logs.filter((l) => l.message === 'front-end ready').map((l) => Number(l.pid)))
 const since = (n: number) => (pred: (l: LogLine) => boolean) => (l: LogLine) => daemon.logs.indexOf(l) >= n && pred(l)
 
-
 t.test('kill -9 of a front-end: requests keep succeeding and a new one appears', async (t) => {
   await waitFor(async () => frontendPids().size === 2, { what: 'both front-ends ready', timeoutMs: 20_000 })
   const before = frontendPids()

@@ -6,7 +6,10 @@ t.test('a code with parameters fills its template', async (t) => {
   t.equal(e.message, 'piece 7 did not arrive within 30000 ms')
   t.equal(e.status, 504)
   t.equal(new TodError('TOD_ERR_STALLED').message, ERRORS.TOD_ERR_STALLED.message, 'no parameters: the plain message')
-  t.equal(new TodError('TOD_ERR_BAD_QUERY', 'deprecated free text').message, 'deprecated free text', 'the old form still works')
+  // @ts-expect-error free text is not a parameter object: every message comes from the catalogue
+  const free = new TodError('TOD_ERR_BAD_QUERY', 'free text')
+  t.equal(free.message, ERRORS.TOD_ERR_BAD_QUERY.message, 'free text never becomes the message')
+  t.equal(new TodError('TOD_ERR_BAD_QUERY', { reason: 'the x parameter is required' }).message, 'the request is not valid: the x parameter is required')
 })
 
 t.test('parameters from strangers are cut short', async (t) => {
@@ -20,6 +23,8 @@ t.test('the new codes', async (t) => {
   t.equal(new TodError('TOD_ERR_TOO_MANY_FILES').status, 400)
   t.equal(new TodError('TOD_ERR_PATH_TOO_LONG').status, 400)
   t.match(new TodError('TOD_ERR_BLOCKED_ADDRESS', { address: '10.0.0.1' }).message, /non-public address 10\.0\.0\.1/)
+  t.equal(new TodError('TOD_ERR_DISK_FULL').status, 507)
+  t.match(new TodError('TOD_ERR_DISK_FULL').message, /free space .* torrent\.max_disk_usage/)
   t.match(new TodError('TOD_ERR_PORT_IN_USE', { what: 'HTTP', port: 8080 }).message, /HTTP port 8080 is already in use/)
 })
 

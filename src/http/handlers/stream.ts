@@ -14,7 +14,7 @@ import { sendFile } from '../send-file.js'
  */
 export const streamMagnet: Handler = async ({ req, res, url, ctx: { engine, config, files }, route }) => {
   const { magnet: magnetParam, params } = splitMagnetQuery(url.search, route.query)
-  if (magnetParam === null || magnetParam === '') throw new TodError('TOD_ERR_BAD_QUERY', 'the "magnet" query parameter is required')
+  if (magnetParam === null || magnetParam === '') throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'the "magnet" query parameter is required' })
   const { infoHash, magnet } = parseMagnet(magnetParam)
   const fileParam = params.get('file')
   const wanted = fileParam === null ? null : parseFileId(fileParam)
@@ -39,7 +39,7 @@ export function serveFile (kind: 'any' | 'document' | 'image'): Handler<{ infoHa
     const misfit = kind === 'image' && !isImage(file) ? 'an image' : kind === 'document' && !isDocument(file) ? 'a document' : null
     if (misfit !== null) {
       if (cached !== undefined) await describe() // a deleted torrent is a 404, not a 415
-      throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `${file.name.slice(0, 60)} is not ${misfit} (${file.mime})`)
+      throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', { name: file.name, kind: misfit, mime: file.mime })
     }
     await sendFile(req, res, engine, {
       infoHash,

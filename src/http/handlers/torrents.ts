@@ -27,11 +27,11 @@ export const addTorrent: Handler = async ({ req, res, url, ctx: { engine, config
     try {
       json = JSON.parse(body.toString('utf8'))
     } catch (err) {
-      throw new TodError('TOD_ERR_BAD_BODY', 'the body is not valid JSON', { cause: err })
+      throw new TodError('TOD_ERR_BAD_BODY', { reason: 'it is not valid JSON' }, { cause: err })
     }
     const field = typeof json === 'object' && json !== null ? (json as { magnet?: unknown, infoHash?: unknown }) : {}
     const text = typeof field.magnet === 'string' ? field.magnet : typeof field.infoHash === 'string' ? field.infoHash : undefined
-    if (text === undefined) throw new TodError('TOD_ERR_BAD_BODY', 'send {"magnet": "magnet:?..."} or {"infoHash": "..."}')
+    if (text === undefined) throw new TodError('TOD_ERR_BAD_BODY', { reason: 'send {"magnet": "magnet:?..."} or {"infoHash": "..."}' })
     source = parseMagnet(text)
   } else if (type === '' || type === 'text/plain' || type === 'application/x-www-form-urlencoded') {
     // `curl --data-binary MAGNET` sends a raw magnet labelled as a form; an HTML form sends magnet=...
@@ -39,7 +39,7 @@ export const addTorrent: Handler = async ({ req, res, url, ctx: { engine, config
     const form = type === 'application/x-www-form-urlencoded' && !/^magnet:/i.test(raw) ? new URLSearchParams(raw).get('magnet') : null
     source = parseMagnet(form ?? raw)
   } else {
-    throw new TodError('TOD_ERR_BAD_BODY', `unsupported content type ${type}: use application/json, text/plain or application/x-bittorrent`)
+    throw new TodError('TOD_ERR_BAD_BODY', { reason: 'send it as application/json, text/plain or application/x-bittorrent' })
   }
   // Behind a balancer routing by info-hash the body's torrent may belong to another node: send
   // the client to /torrents?ih=HEX, which the balancer routes to the owner (who then adds it).

@@ -38,7 +38,7 @@ const randomHash = (): string => crypto.randomBytes(20).toString('hex')
 t.test('a magnet naming another info-hash than the task is refused and leaves nothing', async (t) => {
   const { engine } = await startEngine(t)
   const out = await engine.handle({ type: 'add', infoHash: randomHash(), magnet: `magnet:?xt=urn:btih:${randomHash()}`, wait: false })
-  t.same(out, { ok: false, error: { code: 'TOD_ERR_BAD_MAGNET', message: 'the magnet is not the torrent named' } })
+  t.same(out, { ok: false, error: { code: 'TOD_ERR_BAD_MAGNET', message: 'the magnet link is not valid: it names another torrent than the one asked for' } })
   t.same(await engine.handle({ type: 'list' }), { ok: true, value: [] })
 })
 

@@ -61,7 +61,6 @@ export const ERRORS = {
   TOD_ERR_READ_CANCELLED: { status: 503, message: 'the engine cancelled the read (its stream was released or replaced by a newer read); retry the request' },
   TOD_ERR_METADATA_TIMEOUT: { status: 504, message: 'the torrent metadata was not found in time' },
   TOD_ERR_STALLED: { status: 504, message: 'the pieces were not downloaded in time', template: 'piece {piece} did not arrive within {ms} ms' },
-  TOD_ERR_PORT_IN_USE: { status: 500, message: 'the port is already in use', template: '{what} port {port} is already in use (another tod-p2m, or another program?)' },
   TOD_ERR_DISK_FULL: {
     status: 507,
     message: 'the data folder (torrent.dir) is full or failed a write; free space there or lower torrent.max_disk_usage, then retry'
@@ -148,7 +147,9 @@ export function serializeError (err: unknown): SerializedError {
 /** The JSON body of an error response, `{"error":{"code","message"}}`: the only place it is built. */
 export function errorBody (err: unknown): { error: { code: ErrorCode, message: string } } {
   const e = toTodError(err)
-  return { error: { code: e.code, message: e.message } }
+  // An internal error's own text (an fs path, a library's message) is for the log, never for
+  // the client: that one always gets the catalogue's words.
+  return { error: { code: e.code, message: e.code === 'TOD_ERR_INTERNAL' ? ERRORS.TOD_ERR_INTERNAL.message : e.message } }
 }
 
 /**

@@ -51,7 +51,7 @@ export const schema = {
   },
   logging: {
     level: { doc: 'Lowest level logged.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'TOD_P2M_LOGGING_LEVEL', live: 'everywhere' },
-    format: { doc: 'json: one JSON object per line (for journald); text: human-readable lines.', format: ['json', 'text'], default: 'json', env: 'TOD_P2M_LOGGING_FORMAT', live: 'everywhere' }
+    format: { doc: 'json: one JSON object per line (for journald); text: human-readable lines.', format: ['json', 'text'], default: 'json', env: 'TOD_P2M_LOGGING_FORMAT', live: 'frontends' }
   },
   torrent: {
     dir: { doc: 'Folder for downloaded data; each torrent gets <dir>/<infoHash>/.', format: String, default: path.join(os.tmpdir(), 'tod-p2m'), env: 'TOD_P2M_TORRENT_DIR', live: 'restart' },

@@ -18,24 +18,17 @@ export type { DropReason, HostCheckOptions, HostVerdict, LookupAddress, LookupFn
  * WebTorrent parses it, its host resolved, and the entry dropped when the host is malformed,
  * does not resolve, or resolves to any address in a blocked range (see ip-policy.ts).
  *
- * What this does NOT cover, because WebTorrent makes its own connections afterwards:
- * - DNS rebinding. Host names are resolved here once; WebTorrent resolves them again itself
- *   (fetch for HTTP trackers, web seeds and `xs`; dgram for UDP trackers), on every announce.
- *   A name with a short TTL can answer a public address here and 127.0.0.1 there. Only peer
- *   hints are pinned: `x.pe=name:port` is rewritten to the checked address. HTTP(S) URLs keep
- *   their names (Host header, TLS name); UDP tracker URLs keep theirs because the torrent is
- *   persisted and an address written into it would go stale.
- * - HTTP redirects: fetch follows them, so a public tracker, web seed or `xs` can answer
- *   `302 Location: http://127.0.0.1/`.
- * - What an `xs` server returns: WebTorrent takes the `url-list` of a .torrent fetched from an
- *   `xs` URL as web seeds, unchecked.
- * - Peers learned later from trackers, DHT and PEX: they are the engine's to filter
- *   (`isBlockedPeer` and `peerBlocklist` in ip-policy.ts).
- * A connect-time check for fetch (a global undici dispatcher whose connector checks the host
- * with {@link checkHost} and connects to the checked address) closes the first three for
- * HTTP; it belongs in the engine. ws/wss trackers are checked like the others, but this build
- * never dials them: bittorrent-tracker uses them only with WebRTC, which vendor/webrtc-polyfill
- * stubs out.
+ * This check alone cannot cover what WebTorrent connects to later, by itself; other layers do:
+ * - DNS rebinding and HTTP redirects (a name resolved again by fetch or dgram on each announce,
+ *   a `302 Location: http://127.0.0.1/`), and what an `xs` server returns: every shard thread
+ *   checks each connection when it is made (connect-guard.ts: a global undici dispatcher whose
+ *   connector checks the host with {@link checkHost} and dials the checked address, and a dgram
+ *   lookup). Peer hints are pinned here too: `x.pe=name:port` is rewritten to the checked
+ *   address; HTTP(S) URLs keep their names (Host header, TLS name).
+ * - Peers learned later from trackers, DHT and PEX (dialled: the engine's wrapper of
+ *   `torrent.addPeer` with `isBlockedPeer`) and incoming peers (src/workers/peer-guard.ts).
+ * ws/wss trackers are checked like the others, but this build never dials them:
+ * bittorrent-tracker uses them only with WebRTC, which vendor/webrtc-polyfill stubs out.
  */
 
 export interface SanitizeOptions extends HostCheckOptions {

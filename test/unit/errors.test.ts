@@ -25,7 +25,6 @@ t.test('the new codes', async (t) => {
   t.match(new TodError('TOD_ERR_BLOCKED_ADDRESS', { address: '10.0.0.1' }).message, /non-public address 10\.0\.0\.1/)
   t.equal(new TodError('TOD_ERR_DISK_FULL').status, 507)
   t.match(new TodError('TOD_ERR_DISK_FULL').message, /free space .* torrent\.max_disk_usage/)
-  t.match(new TodError('TOD_ERR_PORT_IN_USE', { what: 'HTTP', port: 8080 }).message, /HTTP port 8080 is already in use/)
 })
 
 t.test('one body, one serialised form', async (t) => {
@@ -36,4 +35,12 @@ t.test('one body, one serialised form', async (t) => {
   t.same(wire, { code: 'TOD_ERR_RATE_LIMITED', message: 'too many requests; retry in 3 s', headers: { 'Retry-After': '3' } })
   const back = toTodError(JSON.parse(JSON.stringify(wire)))
   t.same([back.code, back.status, back.message, back.headers], ['TOD_ERR_RATE_LIMITED', 429, wire.message, { 'Retry-After': '3' }])
+})
+
+t.test('an internal error that crossed a boundary keeps its detail for the log, not for the client', async (t) => {
+  const wire = serializeError(new Error('ENOENT: open /var/cache/secret/path'))
+  t.match(wire.message, /secret/, 'the detail crosses (the front-end logs it)')
+  const back = toTodError(JSON.parse(JSON.stringify(wire)))
+  t.equal(back.code, 'TOD_ERR_INTERNAL')
+  t.same(errorBody(back), { error: { code: 'TOD_ERR_INTERNAL', message: 'internal error' } }, 'the body has the catalogue\'s words only')
 })

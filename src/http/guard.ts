@@ -39,7 +39,13 @@ export class Guard {
   /** CORS headers; answers a preflight itself. Resolves true when the response is finished. */
   async cors (req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const middleware = this.#cors
-    if (middleware === null) return false
+    if (middleware === null) {
+      // Answers are cached for a year (streams are immutable): one cached while CORS was off
+      // would be reused, without its CORS headers, once CORS is turned on. Saying that it
+      // depends on Origin makes a browser ask again for a request with another Origin.
+      res.setHeader('Vary', 'Origin')
+      return false
+    }
     await new Promise<void>((resolve, reject) => { middleware(req, res, (err) => { if (err !== undefined) reject(err); else resolve() }) })
     return res.writableEnded
   }

@@ -104,6 +104,20 @@ t.test('the request log line carries the Range header, cut short', async (t) => 
   t.equal(cut.range, long.slice(0, 64))
 })
 
+t.test('streams carry Vary: Origin with CORS off too, so turning it on later is not defeated by a cached copy', async (t) => {
+  const plain = await startDaemon({ workers: 1, shards: 1, env: { TOD_P2M_TORRENT_METADATA_TIMEOUT_MS: '8000' } })
+  t.teardown(async () => { await plain.stop() })
+  const added = await fetch(`${plain.base}/torrents`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ magnet: album.magnet }) })
+  t.equal(added.status, 201)
+  await added.arrayBuffer()
+  const res = await fetch(`${plain.base}/stream/${album.infoHash}/${idOf('cover.jpg')}`)
+  t.equal(res.status, 200)
+  t.match(res.headers.get('cache-control'), /immutable/)
+  t.match(res.headers.get('vary'), /\bOrigin\b/, 'Vary: Origin without CORS')
+  t.equal(res.headers.get('access-control-allow-origin'), null)
+  await res.arrayBuffer()
+})
+
 t.test('streams carry Vary: Origin when CORS is on (they are cached for a year)', async (t) => {
   for (const origin of [ORIGIN, 'https://other.example', undefined]) {
     const res = await fetch(`${daemon.base}/stream/${album.infoHash}/${idOf('cover.jpg')}`, { headers: origin === undefined ? {} : { Origin: origin } })

@@ -34,6 +34,11 @@ export const ERRORS = {
   TOD_ERR_ENGINE: { status: 503, message: 'the engine failed to answer' },
   TOD_ERR_METADATA_TIMEOUT: { status: 504, message: 'the torrent metadata was not found in time' },
   TOD_ERR_STALLED: { status: 504, message: 'the pieces were not downloaded in time' },
+  TOD_ERR_CORRUPT_MEDIA: { status: 422, message: 'the media file is damaged or incomplete' },
+  TOD_ERR_MEDIA_FAILED: { status: 502, message: 'ffmpeg failed to make this media' },
+  TOD_ERR_NO_FFMPEG: { status: 503, message: 'ffmpeg is not installed (apt-get install ffmpeg)' },
+  TOD_ERR_MEDIA_BUSY: { status: 503, message: 'too many media sessions; retry later' },
+  TOD_ERR_MEDIA_TIMEOUT: { status: 504, message: 'ffmpeg did not finish in time' },
   TOD_ERR_INTERNAL: { status: 500, message: 'internal error' }
 } as const satisfies Record<string, { status: number, message: string }>
 

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import convict from 'convict'
 import YAML from 'yaml'
+import type { MediaConfig } from '../media/options.js'
 import { schema } from './schema.js'
 
 /** The validated, fully resolved configuration. Frozen; passed down, never re-read. */
@@ -50,6 +51,7 @@ export interface Config {
     readonly max_torrents: number
     readonly max_torrents_per_ip: number
   }
+  readonly media: MediaConfig
   readonly debug: { readonly fault_injection: boolean }
   /** The file the settings came from, if any. */
   readonly source: string | null

@@ -3,6 +3,9 @@ import type { Config } from '../config/config.js'
 import type { Access } from '../security/access.js'
 import type { EngineClient } from './engine-client.js'
 import type { FileCache } from './file-cache.js'
+import { hlsInfo, hlsMaster, hlsRendition, hlsSegment, subtitlesVtt } from '../media/handlers.js'
+import type { MediaHandler, MediaParams } from '../media/handlers.js'
+import type { MediaService } from '../media/service.js'
 import { crashShard, health, live } from './handlers/health.js'
 import { metrics } from './handlers/metrics.js'
 import { serveFile, streamMagnet } from './handlers/stream.js'
@@ -16,6 +19,7 @@ export interface RouteContext {
   access: Access
   /** Files the engine has described, so a stream of a known file skips the `file` task. */
   files: FileCache
+  media: MediaService
 }
 
 /** A handler answers the request (the bytes sent are counted by the server's metrics). */
@@ -40,6 +44,21 @@ export function route (pathname: string, faultInjection: boolean): Route | null 
   if (pathname === '/torrents') return { name: 'torrents', handler: async (req, res, url, ctx) => req.method === 'POST' ? await addTorrent(req, res, url, ctx) : await listTorrents(req, res, url, ctx), methods: ['GET', 'HEAD', 'POST'] }
   if (/^\/torrent\/[^/]+$/.test(pathname)) return { name: 'torrent', handler: torrent, methods: ['GET', 'HEAD', 'DELETE'] }
   if (pathname.startsWith('/playlist/')) return { name: 'playlist', handler: playlist, methods: READ }
+  const hls = /^\/hls\/([^/]+)\/([^/]+)\/(?:(playlist\.m3u8|info\.json)|([^/]+)\/([^/]+))$/.exec(pathname)
+  if (hls !== null) {
+    const [, infoHash = '', fileId = '', top, rendition, leaf] = hls
+    if (top === 'playlist.m3u8') return media('hls-master', hlsMaster, { infoHash, fileId })
+    if (top === 'info.json') return media('hls-info', hlsInfo, { infoHash, fileId })
+    if (leaf === 'index.m3u8') return media('hls-rendition', hlsRendition, { infoHash, fileId, rendition })
+    return media('hls-segment', hlsSegment, { infoHash, fileId, rendition, segment: leaf })
+  }
+  const subs = /^\/subtitles\/([^/]+)\/([^/]+)\.vtt$/.exec(pathname)
+  if (subs !== null) return media('subtitles', subtitlesVtt, { infoHash: subs[1] ?? '', fileId: subs[2] ?? '' })
   if (faultInjection && pathname.startsWith('/debug/crash-shard/')) return { name: 'debug-crash', handler: crashShard, methods: ['POST'] }
   return null
+}
+
+/** TEMP wiring: a media handler with its named parameters, until the route table takes them. */
+function media (name: string, handler: MediaHandler, params: MediaParams): Route {
+  return { name, handler: async (req, res, _url, ctx) => { await handler(req, res, params, ctx) }, methods: READ }
 }

@@ -3,7 +3,7 @@ import { TodError } from '../errors.js'
 import { signQuery, verifySignature } from './signed-url.js'
 
 /** Routes a signed URL opens: the bytes of one file, and playlists (players cannot send headers). */
-const SIGNABLE_ROUTES: ReadonlySet<string> = new Set(['stream-file', 'document', 'image', 'playlist'])
+const SIGNABLE_ROUTES: ReadonlySet<string> = new Set(['stream-file', 'document', 'image', 'playlist', 'hls-master', 'hls-info', 'hls-rendition', 'hls-segment', 'subtitles'])
 /**
  * Routes open to anyone: a load balancer's checks carry no token. /metrics is not among them
  * (it tells how busy the server is); Prometheus sends the token (`authorization` in its

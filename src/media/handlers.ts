@@ -84,7 +84,7 @@ export const hlsSegment: MediaHandler = async (req, res, params, ctx) => {
   if (m[2] === 'vtt') {
     if (m[1] !== '0') throw new TodError('TOD_ERR_NOT_FOUND', 'no such segment')
     const s = await subtitleOf(ctx, src, file, infoHash, rendition)
-    send(res, 'text/vtt; charset=utf-8', withTimestampMap(await vttOf(ctx, src, infoHash, s)))
+    send(res, 'text/vtt; charset=utf-8', withTimestampMap(await vttOf(ctx, src, infoHash, s), s.fileId === null ? (await ctx.media.info(src)).startTime : 0))
     return
   }
   const path = await ctx.media.segment(src, rendition, Number(m[1]))

@@ -40,6 +40,8 @@ export type Playback = 'direct' | 'remux' | 'transcode'
 export interface MediaInfo {
   /** Seconds. */
   duration: number
+  /** The first timestamp, seconds (segments are shifted to start at 0; WebVTT cues are mapped by it). */
+  startTime: number
   /** ffprobe's format name, e.g. `mov,mp4,m4a,3gp,3g2,mj2` or `matroska,webm`. */
   container: string
   video: VideoTrack | null
@@ -67,7 +69,7 @@ export function isCopyableVideo (v: VideoTrack): boolean {
 export async function probe (ffprobe: string, url: string, deadlineMs: number): Promise<MediaInfo> {
   const result = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', url], deadlineMs)
   if (result.code !== 0) {
-    if (/Invalid data found when processing input/.test(result.stderr)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', 'the file is not audio or video')
+    if (!await looksLikeMedia(url)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', 'the file is not audio or video')
     throw new TodError('TOD_ERR_CORRUPT_MEDIA', `ffprobe could not read the file: ${lastLine(result.stderr)}`)
   }
   let json: unknown
@@ -103,7 +105,7 @@ export function describe (json: unknown): MediaInfo {
   const subtitles = subs.map((s, index): SubtitleTrack => ({
     index, codec: str(s.codec_name), language: tag(s, 'language'), title: tag(s, 'title'), text: TEXT_SUBTITLES.has(str(s.codec_name))
   }))
-  return { duration, container, video, audio, subtitles, playback: playbackOf(container, video, audio) }
+  return { duration, startTime: Math.max(0, num(format.start_time)), container, video, audio, subtitles, playback: playbackOf(container, video, audio) }
 }
 
 function playbackOf (container: string, video: VideoTrack | null, audio: AudioTrack[]): Playback {
@@ -120,7 +122,8 @@ function rate (s: string): number {
 }
 
 function tag (s: Record<string, unknown>, name: string): string {
-  return str(asRecord(s.tags)[name]).slice(0, 64)
+  const v = str(asRecord(s.tags)[name]).slice(0, 64)
+  return name === 'language' && v === 'und' ? '' : v
 }
 
 function asRecord (v: unknown): Record<string, unknown> {
@@ -138,4 +141,24 @@ function num (v: unknown): number {
 
 function lastLine (s: string): string {
   return (s.trim().split('\n').pop() ?? '').replace(/https?:\/\/\S+/g, 'input').slice(0, 160)
+}
+
+/**
+ * Whether the file starts like a media container (MP4/MOV, Matroska/WebM, AVI/WAV, Ogg, FLAC,
+ * MP3, MPEG-TS/PS, ASF, FLV): such a file that ffprobe cannot read is damaged (422), anything
+ * else is not media (415).
+ */
+async function looksLikeMedia (url: string): Promise<boolean> {
+  let head: Buffer
+  try {
+    const res = await fetch(url, { headers: { Range: 'bytes=0-15' }, signal: AbortSignal.timeout(10_000) })
+    head = Buffer.from(await res.arrayBuffer())
+  } catch {
+    return false
+  }
+  const ascii = head.toString('latin1')
+  return ascii.slice(4, 8) === 'ftyp' || ['moov', 'mdat', 'free', 'wide'].includes(ascii.slice(4, 8)) ||
+    head.readUInt32BE(0) === 0x1a45dfa3 || /^(RIFF|OggS|fLaC|ID3|FLV)/.test(ascii) ||
+    head[0] === 0x47 || head.readUInt32BE(0) === 0x000001ba || head.readUInt32BE(0) === 0x3026b275 ||
+    (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0)
 }

@@ -106,7 +106,11 @@ export class Producer {
       run.clean = code === 0
       this.#scan(run)
       if (this.#run !== run || this.#closed) return
-      if (code === 0) return
+      if (code === 0) {
+        // ffmpeg reached the end of the file before the segments the plan promised.
+        for (const w of this.#waiters) if (w.n > run.listed) this.#fail(w, new TodError('TOD_ERR_CORRUPT_MEDIA', `the file ends before segment ${w.n}`))
+        return
+      }
       this.#onCrash(run, `ffmpeg exited with ${code ?? signal ?? '?'}: ${stderr.trim().split('\n').pop()?.replace(/https?:\/\/\S+/g, 'input').slice(0, 160) ?? ''}`)
     })
     this.#timer ??= setInterval(() => { this.#tick() }, POLL_MS)

@@ -26,6 +26,8 @@ interface Session {
   url: string
   producers: Map<string, Producer>
   lastUsed: number
+  /** Segment requests being answered: a session is not idle while one waits. */
+  busy: number
   release: () => void
 }
 
@@ -79,9 +81,11 @@ export class MediaService {
 
   /** The path of a finished segment of rendition `rendition` (404 for one that does not exist). */
   async segment (src: MediaSource, rendition: string, n: number): Promise<string> {
-    const session = await this.#session(src)
-    const r = session.plan.renditions.find((x) => x.id === rendition)
+    const plan = await this.plan(src)
+    const r = plan.renditions.find((x) => x.id === rendition)
     if (r === undefined) throw new TodError('TOD_ERR_NOT_FOUND', 'no such rendition')
+    if (!Number.isInteger(n) || n < 0 || n >= plan.starts.length) throw new TodError('TOD_ERR_NOT_FOUND', 'no such segment')
+    const session = await this.#session(src)
     let producer = session.producers.get(r.id)
     if (producer === undefined) {
       const m = this.#metrics
@@ -100,8 +104,14 @@ export class MediaService {
       })
       session.producers.set(r.id, producer)
     }
-    const file = await producer.segment(n)
-    session.lastUsed = Date.now()
+    session.busy++
+    let file: string
+    try {
+      file = await producer.segment(n)
+    } finally {
+      session.busy--
+      session.lastUsed = Date.now()
+    }
     this.#metrics?.segmentsServed.inc()
     return file
   }
@@ -130,7 +140,7 @@ export class MediaService {
     if (again !== undefined) return again
     const release = this.#slots.acquire(key)
     const dir = path.join(this.options.cacheDir, `${process.pid}-${key}`)
-    const session: Session = { key, dir, plan, url: src.url, producers: new Map(), lastUsed: Date.now(), release }
+    const session: Session = { key, dir, plan, url: src.url, producers: new Map(), lastUsed: Date.now(), busy: 0, release }
     this.#sessions.set(key, session)
     this.#metrics?.sessions.set(this.#sessions.size)
     return session
@@ -139,7 +149,7 @@ export class MediaService {
   #closeIdle (): void {
     const now = Date.now()
     for (const s of [...this.#sessions.values()]) {
-      if (now - s.lastUsed >= this.options.idleTimeoutMs) this.#end(s)
+      if (s.busy === 0 && now - s.lastUsed >= this.options.idleTimeoutMs) this.#end(s)
     }
   }
 

@@ -82,9 +82,16 @@ export class VttMaker {
 }
 
 /** The WebVTT of an HLS subtitle rendition: its cue times mapped onto the segments' clock. */
-export function withTimestampMap (vtt: string): string {
+export function withTimestampMap (vtt: string, startTime: number): string {
   const eol = vtt.indexOf('\n')
   const head = eol < 0 ? vtt : vtt.slice(0, eol)
   const rest = eol < 0 ? '' : vtt.slice(eol + 1)
-  return `${head.trimEnd()}\nX-TIMESTAMP-MAP=MPEGTS:${TS_OFFSET_90K},LOCAL:00:00:00.000\n${rest}`
+  return `${head.trimEnd()}\nX-TIMESTAMP-MAP=MPEGTS:${TS_OFFSET_90K},LOCAL:${clock(startTime)}\n${rest}`
+}
+
+/** hh:mm:ss.mmm */
+function clock (sec: number): string {
+  const ms = Math.round(sec * 1000)
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
+  return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}`
 }

@@ -1,5 +1,5 @@
 import type { MediaInfo } from './probe.js'
-import { COPYABLE_AUDIO } from './probe.js'
+import { COPYABLE_AUDIO, isCopyableVideo } from './probe.js'
 
 /** One HLS rendition: a video variant or an audio track, made by its own ffmpeg. */
 export interface Rendition {
@@ -10,7 +10,7 @@ export interface Rendition {
   track: number
   /** Video: the height to scale down to; 0 keeps the source size. */
   maxHeight: number
-  /** Audio copied as it is (AAC, MP3); video is always encoded (see segmentGrid). */
+  /** Copied as it is: AAC/MP3 audio, and H.264 video whose keyframes the container index gives. */
   copy: boolean
 }
 
@@ -40,11 +40,25 @@ export function segmentGrid (duration: number, segmentDuration: number): number[
   return starts
 }
 
-/** The renditions and segments of a probed file. */
-export function planFor (info: MediaInfo, settings: PlanSettings): Plan {
+/**
+ * Segment starts on the file's own keyframes (video copied): the first keyframe at or past each
+ * multiple of the target after the previous start, a tail shorter than half a target merged.
+ */
+export function keyframeGrid (keyframes: readonly number[], duration: number, segmentDuration: number): number[] {
+  const starts = [0]
+  for (const k of keyframes) {
+    const last = starts[starts.length - 1] ?? 0
+    if (k - last >= segmentDuration - 0.05 && k < duration - segmentDuration / 2) starts.push(k)
+  }
+  return starts
+}
+
+/** The renditions and segments of a probed file (`keyframes`: from the container index, if any). */
+export function planFor (info: MediaInfo, settings: PlanSettings, keyframes: readonly number[] | null = null): Plan {
   const renditions: Rendition[] = []
+  const copyVideo = keyframes !== null && info.video !== null && isCopyableVideo(info.video)
   if (info.video !== null) {
-    renditions.push({ id: 'v0', kind: 'video', track: 0, maxHeight: 0, copy: false })
+    renditions.push({ id: 'v0', kind: 'video', track: 0, maxHeight: 0, copy: copyVideo })
     const sourceHeight = info.video.height
     settings.variants.filter((h) => h < sourceHeight).forEach((h, i) => {
       renditions.push({ id: `v${i + 1}`, kind: 'video', track: 0, maxHeight: h, copy: false })
@@ -53,7 +67,8 @@ export function planFor (info: MediaInfo, settings: PlanSettings): Plan {
   for (const a of info.audio) {
     renditions.push({ id: `a${a.index}`, kind: 'audio', track: a.index, maxHeight: 0, copy: COPYABLE_AUDIO.has(a.codec) && a.channels <= 2 })
   }
-  return { duration: info.duration, starts: segmentGrid(info.duration, settings.segmentDuration), renditions }
+  const starts = copyVideo ? keyframeGrid(keyframes.map((k) => k - info.startTime), info.duration, settings.segmentDuration) : segmentGrid(info.duration, settings.segmentDuration)
+  return { duration: info.duration, starts, renditions }
 }
 
 /** Duration of segment `n` of a plan. */
@@ -76,13 +91,17 @@ export interface EncodeSettings {
  */
 export function segmentArgs (plan: Plan, r: Rendition, from: number, input: string, dir: string, encode: EncodeSettings): string[] {
   const start = plan.starts[from] ?? 0
-  const cuts = plan.starts.slice(from + 1).map((t) => t.toFixed(3)).join(',')
+  const copy = r.kind === 'video' && r.copy
+  // Copy: cut just before each keyframe, seek just past it (measured: byte-identical segments).
+  const cuts = plan.starts.slice(from + 1).map((t) => (copy ? t - 0.01 : t).toFixed(3)).join(',')
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y']
   // The daemon closes a connection its reader left idle (ffmpeg paused): ffmpeg reconnects.
   if (/^https?:/.test(input)) args.push('-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '4')
-  if (from > 0) args.push('-ss', start.toFixed(3))
+  if (from > 0) args.push('-ss', (copy ? start + 0.001 : start).toFixed(3))
   args.push('-i', input, '-copyts', '-start_at_zero', '-avoid_negative_ts', 'disabled', '-map_metadata', '-1', '-map_chapters', '-1')
-  if (r.kind === 'video') {
+  if (copy) {
+    args.push('-map', `0:v:${r.track}`, '-c:v', 'copy')
+  } else if (r.kind === 'video') {
     args.push('-map', `0:v:${r.track}`, '-c:v', 'libx264', '-preset', encode.preset, '-crf', String(encode.crf), '-pix_fmt', 'yuv420p', '-profile:v', 'high')
     if (r.maxHeight > 0) args.push('-vf', `scale=-2:'min(ih,${r.maxHeight})'`)
     if (cuts !== '') args.push('-force_key_frames', cuts)

@@ -5,7 +5,9 @@ import type { MediaMetrics } from './media-metrics.js'
 import type { MediaOptions } from './options.js'
 import { planFor, segmentArgs } from './plan.js'
 import type { Plan } from './plan.js'
-import { probe } from './probe.js'
+import { mp4Keyframes } from './mp4-index.js'
+import type { RangeReader } from './mp4-index.js'
+import { isCopyableVideo, probe } from './probe.js'
 import type { MediaInfo } from './probe.js'
 import { Producer } from './producer.js'
 import { Slots, isAlive } from './slots.js'
@@ -46,6 +48,7 @@ export class MediaService {
   readonly vtt: VttMaker
   readonly #metrics: MediaMetrics | null
   readonly #probes = new Map<string, Promise<MediaInfo>>()
+  readonly #indexes = new Map<string, Promise<number[] | null>>()
   readonly #sessions = new Map<string, Session>()
   readonly #slots: Slots
   readonly #timer: NodeJS.Timeout
@@ -76,7 +79,21 @@ export class MediaService {
   }
 
   async plan (src: MediaSource): Promise<Plan> {
-    return planFor(await this.info(src), this.options)
+    const info = await this.info(src)
+    return planFor(info, this.options, await this.#keyframes(src, info))
+  }
+
+  /** Keyframes of an MP4/MOV with H.264 from its index (cached); null: the video is encoded. */
+  async #keyframes (src: MediaSource, info: MediaInfo): Promise<number[] | null> {
+    if (info.video === null || !isCopyableVideo(info.video) || !/mp4|mov/.test(info.container)) return null
+    const key = `${src.infoHash}/${src.fileId}`
+    let p = this.#indexes.get(key)
+    if (p === undefined) {
+      p = mp4Keyframes(rangeReader(src.url, this.options.probeTimeoutMs)).catch(() => null)
+      this.#indexes.set(key, p)
+      while (this.#indexes.size > PROBES_KEPT) this.#indexes.delete(this.#indexes.keys().next().value as string)
+    }
+    return await p
   }
 
   /** The path of a finished segment of rendition `rendition` (404 for one that does not exist). */
@@ -168,5 +185,16 @@ export function sweepDead (cacheDir: string): void {
   for (const name of fs.readdirSync(cacheDir)) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1])
     if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || !isAlive(pid))) fs.rmSync(path.join(cacheDir, name), { recursive: true, force: true })
+  }
+}
+
+/** Range reads of the daemon's own stream URL. */
+function rangeReader (url: string, timeoutMs: number): RangeReader {
+  return async (offset, length) => {
+    const res = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` }, signal: AbortSignal.timeout(timeoutMs) })
+    if (res.status !== 206 && res.status !== 200) throw new TodError('TOD_ERR_MEDIA_FAILED', `range read answered ${res.status}`)
+    const size = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? res.headers.get('content-length'))
+    const bytes = Buffer.from(await res.arrayBuffer())
+    return { bytes: res.status === 200 ? bytes.subarray(offset, offset + length) : bytes, size }
   }
 }

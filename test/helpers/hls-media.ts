@@ -29,6 +29,8 @@ function tone (seconds: number, freq = 440, layout = 'stereo'): string[] {
 }
 
 const X264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '48']
+/** As a real encode is: B-frames (composition offsets, an edit list), a keyframe every 2 s. */
+const X264_B = ['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-pix_fmt', 'yuv420p', '-g', '48', '-keyint_min', '48']
 
 /** SRT text with {@link CUE}. */
 export function srt (): string {
@@ -76,8 +78,8 @@ export async function makeHlsFixtures (dir: string, seconds = 20): Promise<HlsFi
     truncated: f('truncated.mp4')
   }
   await Promise.all([
-    ffmpeg([...picture(seconds), ...tone(seconds), ...X264, '-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart', fixtures.mp4]),
-    ffmpeg([...picture(seconds), ...tone(seconds), ...X264, '-c:a', 'aac', '-b:a', '96k', fixtures.mp4MoovLast]),
+    ffmpeg([...picture(seconds), ...tone(seconds), ...X264_B, '-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart', fixtures.mp4]),
+    ffmpeg([...picture(seconds), ...tone(seconds), ...X264_B, '-c:a', 'aac', '-b:a', '96k', fixtures.mp4MoovLast]),
     ffmpeg([...picture(seconds), ...tone(seconds, 440, '5.1'), '-i', assFile, '-map', '0:v', '-map', '1:a', '-map', '2:s', ...X264, '-c:a', 'ac3', '-b:a', '192k', '-c:s', 'ass', '-metadata:s:s:0', 'language=eng', fixtures.mkv]),
     ffmpeg([...picture(seconds), ...tone(seconds), '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=48', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '96k', fixtures.hevc]),
     ffmpeg([...picture(seconds), ...tone(seconds, 440), ...tone(seconds, 880), '-map', '0:v', '-map', '1:a', '-map', '2:a', ...X264, '-c:a', 'aac', '-b:a', '96k', '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra', fixtures.twoAudio])

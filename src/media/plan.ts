@@ -102,7 +102,9 @@ export function segmentArgs (plan: Plan, r: Rendition, from: number, input: stri
   if (copy) {
     args.push('-map', `0:v:${r.track}`, '-c:v', 'copy')
   } else if (r.kind === 'video') {
-    args.push('-map', `0:v:${r.track}`, '-c:v', 'libx264', '-preset', encode.preset, '-crf', String(encode.crf), '-pix_fmt', 'yuv420p', '-profile:v', 'high')
+    args.push('-map', `0:v:${r.track}`, '-c:v', 'libx264', '-preset', encode.preset, '-crf', String(encode.crf), '-pix_fmt', 'yuv420p', '-profile:v', 'high',
+      // The source's own timestamps: a constant-rate output would place frames by where the run started.
+      '-fps_mode', 'passthrough', '-enc_time_base', '1:90000')
     if (r.maxHeight > 0) args.push('-vf', `scale=-2:'min(ih,${r.maxHeight})'`)
     if (cuts !== '') args.push('-force_key_frames', cuts)
   } else {

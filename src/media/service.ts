@@ -5,6 +5,7 @@ import type { MediaMetrics } from './media-metrics.js'
 import type { MediaOptions } from './options.js'
 import { planFor, segmentArgs } from './plan.js'
 import type { Plan } from './plan.js'
+import { mkvKeyframes } from './mkv-index.js'
 import { mp4Keyframes } from './mp4-index.js'
 import type { RangeReader } from './mp4-index.js'
 import { isCopyableVideo, probe } from './probe.js'
@@ -83,13 +84,15 @@ export class MediaService {
     return planFor(info, this.options, await this.#keyframes(src, info))
   }
 
-  /** Keyframes of an MP4/MOV with H.264 from its index (cached); null: the video is encoded. */
+  /** Keyframes of H.264 in MP4/MOV or Matroska from the container index (cached); null: the video is encoded. */
   async #keyframes (src: MediaSource, info: MediaInfo): Promise<number[] | null> {
-    if (info.video === null || !isCopyableVideo(info.video) || !/mp4|mov/.test(info.container)) return null
+    if (info.video === null || !isCopyableVideo(info.video)) return null
+    const reader = /mp4|mov/.test(info.container) ? mp4Keyframes : info.container.startsWith('matroska') ? mkvKeyframes : null
+    if (reader === null) return null
     const key = `${src.infoHash}/${src.fileId}`
     let p = this.#indexes.get(key)
     if (p === undefined) {
-      p = mp4Keyframes(rangeReader(src.url, this.options.probeTimeoutMs)).catch(() => null)
+      p = reader(rangeReader(src.url, this.options.probeTimeoutMs)).catch(() => null)
       this.#indexes.set(key, p)
       while (this.#indexes.size > PROBES_KEPT) this.#indexes.delete(this.#indexes.keys().next().value as string)
     }

@@ -53,7 +53,8 @@ t.test('probe: container, codecs, tracks and how a browser plays each file', asy
   t.match(JSON.parse(await text(hls(fx.hevc, 'info.json'))), { video: { codec: 'hevc' }, playback: 'transcode' })
   t.match(JSON.parse(await text(hls(fx.mp4MoovLast, 'info.json'))), { video: { codec: 'h264' }, playback: 'direct' })
   t.match(mp4, { renditions: [{ id: 'v0', copy: true }, { id: 'a0', copy: true }] }, 'H.264 + AAC in MP4: remuxed, keyframes from the index')
-  t.match(mkv, { renditions: [{ id: 'v0', copy: false }, { id: 'a0', copy: false }] }, 'no MKV index reader yet: video encoded, AC-3 to AAC')
+  t.match(mkv, { renditions: [{ id: 'v0', copy: true }, { id: 'a0', copy: false }] }, 'H.264 in MKV remuxed on its Cues, AC-3 to AAC')
+  t.match(JSON.parse(await text(hls(fx.hevc, 'info.json'))), { renditions: [{ id: 'v0', copy: false }] }, 'HEVC encoded')
 })
 
 t.test('a file that is not media is 415; a truncated one is a clear 422, not a hang', async (t) => {
@@ -103,24 +104,26 @@ t.test('a segment past the end is 404; an unknown rendition is 404', async (t) =
   t.equal((await fetch(hls(fx.mp4, 'v0/index.m3u9'))).status, 404)
 })
 
-t.test('idle sessions are stopped and their folders removed; a jump gives the same segment', async (t) => {
+t.test('transcode: idle sessions are stopped and their folders removed; a jump gives the same timestamps', async (t) => {
   // From the start: 0, 1, 2 in order.
   const fromStart = []
-  for (const n of [0, 1, 2]) fromStart.push(await packets(await bytes(hls(fx.mkv, `v0/${n}.ts`))))
+  for (const n of [0, 1, 2]) fromStart.push(await packets(await bytes(hls(fx.hevc, `v0/${n}.ts`))))
   await waitFor(() => fs.readdirSync(cacheDir).filter((n) => /^\d+-/.test(n)).length === 0 ? true : undefined, { timeoutMs: 15_000, what: 'idle sessions removed' })
   // A new session that starts at the last segment.
-  const jumped = await packets(await bytes(hls(fx.mkv, 'v0/2.ts')))
+  const jumped = await packets(await bytes(hls(fx.hevc, 'v0/2.ts')))
   t.same(jumped.pts, fromStart[2]?.pts, 'same timestamps whether the session started there or ran from the start')
   t.ok(Math.abs((jumped.pts[0] ?? 0) - 1.4 - 12) < 0.1, 'segment 2 starts at 12 s (+1.4 s mux delay)')
 })
 
 t.test('remux: a segment made after a jump is byte-identical to the one made from the start', async (t) => {
-  const fromStart = []
-  for (const n of [0, 1, 2]) fromStart.push(await bytes(hls(fx.mp4MoovLast, `v0/${n}.ts`)))
-  await waitFor(() => fs.readdirSync(cacheDir).filter((n) => /^\d+-/.test(n)).length === 0 ? true : undefined, { timeoutMs: 15_000, what: 'idle sessions removed' })
-  const jumped = await bytes(hls(fx.mp4MoovLast, 'v0/2.ts'))
-  t.ok(Buffer.from(jumped).equals(Buffer.from(fromStart[2] ?? [])), 'segment 2: same bytes')
-  t.same((await packets(jumped)).codecs, ['h264'])
+  for (const file of [fx.mp4MoovLast, fx.mkv]) {
+    const fromStart = []
+    for (const n of [0, 1, 2]) fromStart.push(await bytes(hls(file, `v0/${n}.ts`)))
+    await waitFor(() => fs.readdirSync(cacheDir).filter((n) => /^\d+-/.test(n)).length === 0 ? true : undefined, { timeoutMs: 15_000, what: 'idle sessions removed' })
+    const jumped = await bytes(hls(file, 'v0/2.ts'))
+    t.ok(Buffer.from(jumped).equals(Buffer.from(fromStart[2] ?? [])), `${path.basename(file)} segment 2: same bytes`)
+    t.same((await packets(jumped)).codecs, ['h264'])
+  }
 })
 
 t.test('subtitles: the ASS track and the sidecar .srt as WebVTT', async (t) => {

@@ -12,7 +12,8 @@ import { makeVideo } from '../helpers/media.js'
 import { startSeeder } from '../helpers/seeder.js'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-hls-sessions-'))
-const long = await makeVideo(path.join(work, 'media'), { name: 'long.mp4', seconds: 40, width: 320, height: 180, videoBitrate: 300_000 })
+// VP8 + Opus: encoded, so ffmpeg runs long enough to be seen paused.
+const long = await makeVideo(path.join(work, 'media'), { name: 'long.webm', format: 'webm', seconds: 40, width: 320, height: 180, videoBitrate: 300_000 })
 const short = await makeVideo(path.join(work, 'media'), { name: 'short.mkv', format: 'mkv', seconds: 10, width: 320, height: 180, videoBitrate: 300_000 })
 const seeder = await startSeeder([long, short], { name: 'clips', pieceLength: 64 * 1024 })
 t.teardown(async () => {
@@ -21,9 +22,10 @@ t.teardown(async () => {
 })
 const idOf = (file: string): number => seeder.files.findIndex((f) => f.name === path.basename(file))
 
-async function daemonWith (env: Record<string, string>): Promise<Awaited<ReturnType<typeof startDaemon>>> {
+async function daemonWith (env: Record<string, string>, token?: string): Promise<Awaited<ReturnType<typeof startDaemon>>> {
   const daemon = await startDaemon({ workers: 2, shards: 1, env })
-  const added = await fetch(`${daemon.base}/torrents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ magnet: seeder.magnet }) })
+  const auth: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {}
+  const added = await fetch(`${daemon.base}/torrents`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ magnet: seeder.magnet }) })
   if (added.status !== 201) throw new Error(`add: ${added.status}`)
   return daemon
 }
@@ -101,4 +103,22 @@ t.test('no ffmpeg installed: 503 that says how to install it', async (t) => {
   t.match(await res.json(), { error: { code: 'TOD_ERR_NO_FFMPEG', message: /apt-get install ffmpeg/ } })
   const vtt = await fetch(`${daemon.base}/subtitles/${seeder.infoHash}/${idOf(short)}.vtt`)
   t.equal(vtt.status, 503)
+})
+
+t.test('with tokens: a master playlist fetched with the token hands out signed child URLs that work without it', async (t) => {
+  const daemon = await daemonWith({ TOD_P2M_SECURITY_API_TOKENS: 'sekrit-token' }, 'sekrit-token')
+  t.teardown(async () => { await daemon.stop() })
+  const base = `/hls/${seeder.infoHash}/${idOf(short)}/`
+  t.equal((await fetch(`${daemon.base}${base}playlist.m3u8`)).status, 401, 'no token, no playlist')
+  const master = await (await fetch(`${daemon.base}${base}playlist.m3u8`, { headers: { authorization: 'Bearer sekrit-token' } })).text()
+  const variant = master.split('\n').find((l) => l.startsWith('v0/'))
+  t.match(variant, /^v0\/index\.m3u8\?exp=\d+&sig=/)
+  const media = await fetch(`${daemon.base}${base}${variant ?? ''}`)
+  t.equal(media.status, 200, 'the signed media playlist needs no token')
+  const segment = (await media.text()).split('\n').find((l) => l.startsWith('0.ts'))
+  t.match(segment, /^0\.ts\?exp=\d+&sig=/)
+  const res = await fetch(`${daemon.base}${base}v0/${segment ?? ''}`)
+  t.equal(res.status, 200, 'the signed segment is made (ffmpeg read the file through a signed URL too)')
+  t.ok((await res.arrayBuffer()).byteLength > 1000)
+  t.equal((await fetch(`${daemon.base}${base}v0/0.ts`)).status, 401, 'an unsigned segment is refused')
 })

@@ -43,6 +43,7 @@ export class Producer {
   readonly #done = new Map<number, string>()
   readonly #waiters = new Set<Waiter>()
   #run: Run | null = null
+  #starting: Promise<void> | null = null
   #runs = 0
   #failures = 0
   #lastAsked = 0
@@ -62,8 +63,20 @@ export class Producer {
     const ready = this.#done.get(n)
     this.#pace()
     if (ready !== undefined) return ready
+    // Requests that arrive together (a retry, a player's parallel fetch) share one start.
+    if (this.#starting !== null) await this.#starting.catch(() => {})
+    const made = this.#done.get(n)
+    if (made !== undefined) return made
     const run = this.#run
-    if (run === null || run.ended || n < run.from || n > run.listed + JUMP) await this.#start(n)
+    if (run === null || run.ended || n < run.from || n > run.listed + JUMP) {
+      const starting = this.#start(n)
+      this.#starting = starting
+      try {
+        await starting
+      } finally {
+        if (this.#starting === starting) this.#starting = null
+      }
+    }
     return await new Promise<string>((resolve, reject) => {
       const w: Waiter = {
         n,

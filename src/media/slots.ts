@@ -19,8 +19,13 @@ export class Slots {
     process.once('exit', () => { for (const file of this.#mine) fs.rmSync(file, { force: true }) })
   }
 
-  /** Takes a free slot, or throws TOD_ERR_MEDIA_BUSY (503, Retry-After). Returns its release. */
+  /**
+   * Takes a free slot, or throws TOD_ERR_MEDIA_BUSY (503, Retry-After). Returns its release.
+   * A file another live process already holds a slot for shares that slot: a player whose
+   * requests land on two front-ends is one session, not two.
+   */
   acquire (label: string): () => void {
+    if (this.#heldElsewhere(label)) return () => {}
     for (let i = 0; i < this.#max; i++) {
       const file = path.join(this.#dir, `slot-${i}`)
       if (this.#take(file, label) || (this.#stale(file) && this.#take(file, label))) {
@@ -31,6 +36,16 @@ export class Slots {
       }
     }
     throw new TodError('TOD_ERR_MEDIA_BUSY', `all ${this.#max} media sessions are in use`, { headers: { 'Retry-After': '10' } })
+  }
+
+  #heldElsewhere (label: string): boolean {
+    for (let i = 0; i < this.#max; i++) {
+      try {
+        const [pid, held] = fs.readFileSync(path.join(this.#dir, `slot-${i}`), 'utf8').trim().split(' ')
+        if (held === label && Number(pid) !== process.pid && isAlive(Number(pid))) return true
+      } catch { /* free */ }
+    }
+    return false
   }
 
   #take (file: string, label: string): boolean {

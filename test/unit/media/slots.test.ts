@@ -21,3 +21,12 @@ t.test('at most max; released slots are reused; a dead process\'s slot is taken 
   fs.writeFileSync(path.join(dir, 'slot-0'), '999999999 gone\n')
   t.doesNotThrow(() => slots.acquire('e'))
 })
+
+t.test('a file held by another live process shares its slot', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tod-slots-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const slots = new Slots(dir, 1)
+  fs.writeFileSync(path.join(dir, 'slot-0'), `${process.ppid} ih-1\n`)
+  t.doesNotThrow(() => slots.acquire('ih-1'), 'the same file: shared')
+  t.throws(() => slots.acquire('ih-2'), { code: 'TOD_ERR_MEDIA_BUSY' }, 'another file: busy')
+})

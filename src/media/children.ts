@@ -16,7 +16,7 @@ while IFS= read -r line; do
     -*) groups=$(printf '%s' "$groups" | sed "s/ \${line#-} / /") ;;
   esac
 done
-for g in $groups; do kill -KILL -- "-$g" 2>/dev/null; done
+for g in $groups; do /bin/kill -s KILL -- "-$g" 2>/dev/null; done
 `
 
 let watchdog: ChildProcess | null = null

@@ -30,15 +30,16 @@ async function daemonWith (env: Record<string, string>, token?: string): Promise
   return daemon
 }
 
-/** Processes whose command line mentions `needle`, with their state letter (T = stopped). */
-function processesWith (needle: string): Array<{ pid: number, state: string }> {
+/** Live processes whose command line mentions `needle`, with their state (T = stopped) and parent. */
+function processesWith (needle: string): Array<{ pid: number, state: string, ppid: number }> {
   const out = []
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     try {
       if (!fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) continue
-      const state = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0] ?? '?'
-      out.push({ pid: Number(name), state })
+      const fields = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+      const state = fields[0] ?? '?'
+      if (state !== 'Z') out.push({ pid: Number(name), state, ppid: Number(fields[1]) })
     } catch { /* gone */ }
   }
   return out
@@ -73,6 +74,15 @@ t.test('ffmpeg is paused far ahead of the player, never outlives the daemon, lef
   const made = fs.readdirSync(cacheDir, { recursive: true }).filter((n) => String(n).endsWith('.ts')).length
   t.ok(made < 10, `only a few of the 20 segments made ahead (${made})`)
   t.equal((await fetch(hls('v0/6.ts'))).status, 200, 'a jump ahead is served')
+  // A front-end that owns an ffmpeg dies without running any exit code: its watchdog kills the
+  // ffmpeg. (Only one: with every front-end gone at once the listening socket would close.)
+  const owner = processesWith(cacheDir)[0]?.ppid ?? 0
+  t.ok(owner > 0 && owner !== daemon.proc.pid, 'ffmpeg belongs to a front-end')
+  const owned = processesWith(cacheDir).filter((p) => p.ppid === owner).map((p) => p.pid)
+  process.kill(owner, 'SIGKILL')
+  await waitFor(() => processesWith(cacheDir).some((p) => owned.includes(p.pid)) ? undefined : true, { timeoutMs: 15_000, what: 'ffmpeg gone after its front-end was killed' })
+  t.pass('no ffmpeg left after SIGKILL of its front-end')
+  await waitFor(async () => (await fetch(hls('v0/1.ts')).catch(() => null))?.status === 200 ? true : undefined, { timeoutMs: 20_000, what: 'served again' })
   daemon.proc.kill('SIGKILL')
   await waitFor(() => processesWith(cacheDir).length === 0 ? true : undefined, { timeoutMs: 15_000, what: 'ffmpeg gone after the daemon was killed' })
   t.pass('no ffmpeg left after SIGKILL of the daemon')

@@ -65,6 +65,11 @@ export const ERRORS = {
     status: 507,
     message: 'the data folder (torrent.dir) is full or failed a write; free space there or lower torrent.max_disk_usage, then retry'
   },
+  TOD_ERR_CORRUPT_MEDIA: { status: 422, message: 'the media file is damaged or incomplete' },
+  TOD_ERR_MEDIA_FAILED: { status: 502, message: 'ffmpeg failed to make this media' },
+  TOD_ERR_NO_FFMPEG: { status: 503, message: 'ffmpeg is not installed (apt-get install ffmpeg)' },
+  TOD_ERR_MEDIA_BUSY: { status: 503, message: 'too many media sessions; retry later' },
+  TOD_ERR_MEDIA_TIMEOUT: { status: 504, message: 'ffmpeg did not finish in time' },
   TOD_ERR_INTERNAL: { status: 500, message: 'internal error' }
 } as const satisfies Record<string, CatalogueEntry>
 

@@ -1,6 +1,9 @@
 import { TodError } from '../errors.js'
 import { runTool } from './run-tool.js'
 
+/** TOD_ERR_UNSUPPORTED_MEDIA of a file ffprobe finds no audio or video in. */
+const NOT_MEDIA = { name: 'the file', kind: 'audio or video', mime: 'no audio or video stream; fetch its bytes with /stream' }
+
 /** A video stream as the plan needs it. */
 export interface VideoTrack {
   /** Index among the file's video streams (`0:v:N`). */
@@ -69,14 +72,14 @@ export function isCopyableVideo (v: VideoTrack): boolean {
 export async function probe (ffprobe: string, url: string, deadlineMs: number): Promise<MediaInfo> {
   const result = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', url], deadlineMs)
   if (result.code !== 0) {
-    if (!await looksLikeMedia(url)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', 'the file is not audio or video')
-    throw new TodError('TOD_ERR_CORRUPT_MEDIA', `ffprobe could not read the file: ${lastLine(result.stderr)}`)
+    if (!await looksLikeMedia(url)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', NOT_MEDIA)
+    throw new TodError('TOD_ERR_CORRUPT_MEDIA', { reason: `ffprobe could not read it: ${lastLine(result.stderr)}` })
   }
   let json: unknown
   try {
     json = JSON.parse(result.stdout)
   } catch {
-    throw new TodError('TOD_ERR_CORRUPT_MEDIA', 'ffprobe printed no usable description')
+    throw new TodError('TOD_ERR_CORRUPT_MEDIA', { reason: 'ffprobe printed no usable description' })
   }
   return describe(json)
 }
@@ -91,10 +94,10 @@ export function describe (json: unknown): MediaInfo {
   const audios = streams.filter((s) => s.codec_type === 'audio')
   const subs = streams.filter((s) => s.codec_type === 'subtitle')
   if ((videos.length === 0 && audios.length === 0) || ['tty', 'image2', 'png_pipe', 'jpeg_pipe', 'gif'].includes(container)) {
-    throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', 'the file has no audio or video stream')
+    throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', NOT_MEDIA)
   }
   const duration = num(format.duration)
-  if (!(duration > 0)) throw new TodError('TOD_ERR_CORRUPT_MEDIA', 'the file has no known duration')
+  if (!(duration > 0)) throw new TodError('TOD_ERR_CORRUPT_MEDIA', { reason: 'it has no known duration' })
   const v = videos[0]
   const video: VideoTrack | null = v === undefined
     ? null

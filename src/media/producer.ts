@@ -5,6 +5,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { TodError } from '../errors.js'
 import { signalGroup, spawnOwned } from './children.js'
+import { NO_SEGMENT } from './not-found.js'
 import { toolMissing } from './run-tool.js'
 
 /** What a producer needs from its owner. */
@@ -57,8 +58,8 @@ export class Producer {
 
   /** The path of segment `n` once it is made (404 past the end). */
   async segment (n: number): Promise<string> {
-    if (!Number.isInteger(n) || n < 0 || n >= this.#hooks.count) throw new TodError('TOD_ERR_NOT_FOUND', 'no such segment')
-    if (this.#closed) throw new TodError('TOD_ERR_MEDIA_BUSY', 'the session was stopped', { headers: { 'Retry-After': '1' } })
+    if (!Number.isInteger(n) || n < 0 || n >= this.#hooks.count) throw new TodError('TOD_ERR_NOT_FOUND', NO_SEGMENT)
+    if (this.#closed) throw new TodError('TOD_ERR_MEDIA_BUSY', { reason: 'the session was stopped', seconds: 1 }, { headers: { 'Retry-After': '1' } })
     this.#lastAsked = n
     const ready = this.#done.get(n)
     this.#pace()
@@ -84,7 +85,7 @@ export class Producer {
         reject,
         timer: setTimeout(() => {
           this.#waiters.delete(w)
-          reject(new TodError('TOD_ERR_MEDIA_TIMEOUT', `segment ${n} was not made in time`))
+          reject(new TodError('TOD_ERR_MEDIA_TIMEOUT', { what: `segment ${n}`, seconds: Math.round(this.#hooks.timeoutMs / 1000) }))
         }, this.#hooks.timeoutMs)
       }
       this.#waiters.add(w)
@@ -97,7 +98,7 @@ export class Producer {
     this.#kill()
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
-    for (const w of this.#waiters) this.#fail(w, new TodError('TOD_ERR_MEDIA_BUSY', 'the session was stopped', { headers: { 'Retry-After': '1' } }))
+    for (const w of this.#waiters) this.#fail(w, new TodError('TOD_ERR_MEDIA_BUSY', { reason: 'the session was stopped', seconds: 1 }, { headers: { 'Retry-After': '1' } }))
   }
 
   async #start (from: number): Promise<void> {
@@ -121,7 +122,7 @@ export class Producer {
       if (this.#run !== run || this.#closed) return
       if (code === 0) {
         // ffmpeg reached the end of the file before the segments the plan promised.
-        for (const w of this.#waiters) if (w.n > run.listed) this.#fail(w, new TodError('TOD_ERR_CORRUPT_MEDIA', `the file ends before segment ${w.n}`))
+        for (const w of this.#waiters) if (w.n > run.listed) this.#fail(w, new TodError('TOD_ERR_CORRUPT_MEDIA', { reason: `it ends before segment ${w.n}` }))
         return
       }
       this.#onCrash(run, `ffmpeg exited with ${code ?? signal ?? '?'}: ${stderr.trim().split('\n').pop()?.replace(/https?:\/\/\S+/g, 'input').slice(0, 160) ?? ''}`)
@@ -137,7 +138,7 @@ export class Producer {
       this.#start(Math.min(...wanted)).catch((err: unknown) => { for (const w of this.#waiters) this.#fail(w, err as Error) })
       return
     }
-    for (const w of this.#waiters) this.#fail(w, new TodError('TOD_ERR_MEDIA_FAILED', why))
+    for (const w of this.#waiters) this.#fail(w, new TodError('TOD_ERR_MEDIA_FAILED', { reason: why }))
   }
 
   #tick (): void {

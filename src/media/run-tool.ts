@@ -36,17 +36,17 @@ export async function runTool (program: string, args: readonly string[], deadlin
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
   const [code] = await exited
   clearTimeout(timer)
-  if (timedOut) throw new TodError('TOD_ERR_MEDIA_TIMEOUT', `${programName(program)} did not finish within ${Math.round(deadlineMs / 1000)} s`)
-  if (outBytes > maxStdout) throw new TodError('TOD_ERR_MEDIA_FAILED', `${programName(program)} printed too much`)
+  if (timedOut) throw new TodError('TOD_ERR_MEDIA_TIMEOUT', { what: programName(program), seconds: Math.round(deadlineMs / 1000) })
+  if (outBytes > maxStdout) throw new TodError('TOD_ERR_MEDIA_FAILED', { reason: `${programName(program)} printed more than ${maxStdout} bytes` })
   return { stdout: Buffer.concat(out).toString('utf8'), stderr, code }
 }
 
 /** TOD_ERR_NO_FFMPEG for a program that cannot be started, the cause kept for the log. */
 export function toolMissing (program: string, err: NodeJS.ErrnoException): TodError {
   if (err.code === 'ENOENT' || err.code === 'EACCES') {
-    return new TodError('TOD_ERR_NO_FFMPEG', `${programName(program)} is not installed here (apt-get install ffmpeg)`, { cause: err })
+    return new TodError('TOD_ERR_NO_FFMPEG', { program: programName(program) }, { cause: err })
   }
-  return new TodError('TOD_ERR_MEDIA_FAILED', `${programName(program)} could not be started`, { cause: err })
+  return new TodError('TOD_ERR_MEDIA_FAILED', { reason: `${programName(program)} could not be started (${err.code ?? 'unknown error'})` }, { cause: err })
 }
 
 function programName (program: string): string {

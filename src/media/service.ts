@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { TodError } from '../errors.js'
 import type { MediaMetrics } from './media-metrics.js'
+import { NO_RENDITION, NO_SEGMENT } from './not-found.js'
 import type { MediaOptions } from './options.js'
 import { planFor, segmentArgs } from './plan.js'
 import type { Plan } from './plan.js'
@@ -103,8 +104,8 @@ export class MediaService {
   async segment (src: MediaSource, rendition: string, n: number): Promise<string> {
     const plan = await this.plan(src)
     const r = plan.renditions.find((x) => x.id === rendition)
-    if (r === undefined) throw new TodError('TOD_ERR_NOT_FOUND', 'no such rendition')
-    if (!Number.isInteger(n) || n < 0 || n >= plan.starts.length) throw new TodError('TOD_ERR_NOT_FOUND', 'no such segment')
+    if (r === undefined) throw new TodError('TOD_ERR_NOT_FOUND', NO_RENDITION)
+    if (!Number.isInteger(n) || n < 0 || n >= plan.starts.length) throw new TodError('TOD_ERR_NOT_FOUND', NO_SEGMENT)
     const session = await this.#session(src)
     let producer = session.producers.get(r.id)
     if (producer === undefined) {
@@ -195,7 +196,7 @@ export function sweepDead (cacheDir: string): void {
 function rangeReader (url: string, timeoutMs: number): RangeReader {
   return async (offset, length) => {
     const res = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` }, signal: AbortSignal.timeout(timeoutMs) })
-    if (res.status !== 206 && res.status !== 200) throw new TodError('TOD_ERR_MEDIA_FAILED', `range read answered ${res.status}`)
+    if (res.status !== 206 && res.status !== 200) throw new TodError('TOD_ERR_MEDIA_FAILED', { reason: `a range read of the file answered HTTP ${res.status}` })
     const size = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? res.headers.get('content-length'))
     const bytes = Buffer.from(await res.arrayBuffer())
     return { bytes: res.status === 200 ? bytes.subarray(offset, offset + length) : bytes, size }

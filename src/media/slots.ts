@@ -35,7 +35,7 @@ export class Slots {
         }
       }
     }
-    throw new TodError('TOD_ERR_MEDIA_BUSY', `all ${this.#max} media sessions are in use`, { headers: { 'Retry-After': '10' } })
+    throw new TodError('TOD_ERR_MEDIA_BUSY', { reason: `all ${this.#max} media sessions (media.max_sessions) are in use`, seconds: 10 }, { headers: { 'Retry-After': '10' } })
   }
 
   #heldElsewhere (label: string): boolean {

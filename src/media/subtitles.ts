@@ -74,8 +74,8 @@ export class VttMaker {
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-map', track === null ? '0:s:0' : `0:s:${track}`, '-c:s', 'webvtt', '-f', 'webvtt', '-']
     const result = await runTool(this.#ffmpeg, args, this.#timeoutMs, MAX_VTT_BYTES)
     if (result.code !== 0 || !result.stdout.startsWith('WEBVTT')) {
-      if (/matches no streams|Invalid data found/.test(result.stderr)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', 'no text subtitles there')
-      throw new TodError('TOD_ERR_MEDIA_FAILED', 'ffmpeg could not convert the subtitles')
+      if (/matches no streams|Invalid data found/.test(result.stderr)) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', { name: 'the source', kind: 'a text subtitle', mime: 'ffmpeg found no text subtitle stream in it' })
+      throw new TodError('TOD_ERR_MEDIA_FAILED', { reason: `ffmpeg could not convert the subtitles (exit ${result.code ?? 'by signal'})` })
     }
     return result.stdout
   }

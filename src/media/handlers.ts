@@ -2,40 +2,22 @@ import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { TodError } from '../errors.js'
-import { normalizeInfoHash } from '../infohash.js'
-import type { EngineClient } from '../http/engine-client.js'
-import type { FileCache } from '../http/file-cache.js'
+import type { Params } from '../http/route-match.js'
+import type { Handler, RouteContext } from '../http/routes.js'
 import type { FileInfo } from '../protocol.js'
-import type { Access } from '../security/access.js'
+import { NO_RENDITION, NO_SUBTITLE } from './not-found.js'
 import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from './playlist.js'
 import type { SubtitleSource } from './playlist.js'
-import type { MediaService, MediaSource } from './service.js'
+import type { MediaSource } from './service.js'
 import { isSubtitleFile, subtitleSources, withTimestampMap } from './subtitles.js'
 
 /** What the media handlers use of a front-end. */
-export interface MediaContext {
-  engine: Pick<EngineClient, 'run'>
-  access: Pick<Access, 'query'>
-  files: Pick<FileCache, 'get' | 'put'>
-  media: MediaService
-}
-
-/** Named parameters of the media routes, as the route table hands them over. */
-export interface MediaParams {
-  infoHash: string
-  fileId: string
-  /** `v0`, `a1`, `t0` (text track), `f3` (sidecar file id). */
-  rendition?: string
-  /** `12.ts`, `0.vtt`. */
-  segment?: string
-}
-
-export type MediaHandler = (req: IncomingMessage, res: ServerResponse, params: MediaParams, ctx: MediaContext) => Promise<void>
+type MediaContext = Pick<RouteContext, 'engine' | 'access' | 'files' | 'media'>
 
 const M3U8 = 'application/vnd.apple.mpegurl'
 
 /** GET /hls/{infoHash}/{fileId}/playlist.m3u8: the master playlist. */
-export const hlsMaster: MediaHandler = async (req, res, params, ctx) => {
+export const hlsMaster: Handler<Params<'/hls/:infoHash/:fileId/playlist.m3u8'>> = async ({ req, res, params, ctx }) => {
   const { src, file, infoHash } = await sourceOf(req, params, ctx)
   const info = await ctx.media.info(src)
   const plan = await ctx.media.plan(src)
@@ -44,7 +26,7 @@ export const hlsMaster: MediaHandler = async (req, res, params, ctx) => {
 }
 
 /** GET /hls/{infoHash}/{fileId}/info.json: what the probe found and how the file is played. */
-export const hlsInfo: MediaHandler = async (req, res, params, ctx) => {
+export const hlsInfo: Handler<Params<'/hls/:infoHash/:fileId/info.json'>> = async ({ req, res, params, ctx }) => {
   const { src, file, infoHash } = await sourceOf(req, params, ctx)
   const info = await ctx.media.info(src)
   const plan = await ctx.media.plan(src)
@@ -60,34 +42,31 @@ export const hlsInfo: MediaHandler = async (req, res, params, ctx) => {
 }
 
 /** GET /hls/{infoHash}/{fileId}/{rendition}/index.m3u8: a rendition's VOD playlist. */
-export const hlsRendition: MediaHandler = async (req, res, params, ctx) => {
+export const hlsRendition: Handler<Params<'/hls/:infoHash/:fileId/:rendition/index.m3u8'>> = async ({ req, res, params, ctx }) => {
   const { src, file, infoHash } = await sourceOf(req, params, ctx)
-  const rendition = params.rendition ?? ''
+  const rendition = params.rendition
   const base = `/hls/${infoHash}/${file.id}/${rendition}/`
   const sign = (p: string): string => ctx.access.query(p)
-  if (/^[tf]\d{1,6}$/.test(rendition)) {
+  if (/^[tf]/.test(rendition)) {
     await subtitleOf(ctx, src, file, infoHash, rendition)
     send(res, M3U8, subtitlePlaylist((await ctx.media.info(src)).duration, base, sign))
     return
   }
   const plan = await ctx.media.plan(src)
-  if (!plan.renditions.some((r) => r.id === rendition)) throw new TodError('TOD_ERR_NOT_FOUND', 'no such rendition')
+  if (!plan.renditions.some((r) => r.id === rendition)) throw new TodError('TOD_ERR_NOT_FOUND', NO_RENDITION)
   send(res, M3U8, mediaPlaylist(plan, base, sign))
 }
 
 /** GET /hls/{infoHash}/{fileId}/{rendition}/{n}.ts (or 0.vtt for subtitles): one segment. */
-export const hlsSegment: MediaHandler = async (req, res, params, ctx) => {
+export const hlsSegment: Handler<Params<'/hls/:infoHash/:fileId/:rendition/:segment'>> = async ({ req, res, params, ctx }) => {
   const { src, file, infoHash } = await sourceOf(req, params, ctx)
-  const rendition = params.rendition ?? ''
-  const m = /^(0|[1-9]\d{0,6})\.(ts|vtt)$/.exec(params.segment ?? '')
-  if (m === null) throw new TodError('TOD_ERR_NOT_FOUND', 'no such segment')
-  if (m[2] === 'vtt') {
-    if (m[1] !== '0') throw new TodError('TOD_ERR_NOT_FOUND', 'no such segment')
+  const { rendition, segment } = params
+  if (segment.kind === 'vtt') {
     const s = await subtitleOf(ctx, src, file, infoHash, rendition)
     send(res, 'text/vtt; charset=utf-8', withTimestampMap(await vttOf(ctx, src, infoHash, s), s.fileId === null ? (await ctx.media.info(src)).startTime : 0))
     return
   }
-  const path = await ctx.media.segment(src, rendition, Number(m[1]))
+  const path = await ctx.media.segment(src, rendition, segment.index)
   const size = (await fs.promises.stat(path)).size
   res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Content-Length': size, 'Cache-Control': 'private, max-age=3600' })
   if (req.method === 'HEAD') {
@@ -101,25 +80,25 @@ export const hlsSegment: MediaHandler = async (req, res, params, ctx) => {
  * GET /subtitles/{infoHash}/{fileId}.vtt[?track=N]: a subtitle file of the torrent, or text
  * track N (default: the first text track) of a media file, as WebVTT.
  */
-export const subtitlesVtt: MediaHandler = async (req, res, params, ctx) => {
-  const { src, file, infoHash } = await sourceOf(req, params, ctx)
+export const subtitlesVtt: Handler<Params<'/subtitles/:infoHash/:subtitle'>> = async ({ req, res, url, params, ctx }) => {
+  const { src, file, infoHash } = await sourceOf(req, { infoHash: params.infoHash, fileId: params.subtitle }, ctx)
   if (isSubtitleFile(file.name)) {
     send(res, 'text/vtt; charset=utf-8', await ctx.media.vtt.vtt(`${infoHash}/${file.id}`, src.url, null))
     return
   }
   const info = await ctx.media.info(src)
-  const trackParam = new URL(req.url ?? '/', 'http://x').searchParams.get('track')
-  if (trackParam !== null && !/^(0|[1-9]\d{0,3})$/.test(trackParam)) throw new TodError('TOD_ERR_BAD_QUERY', 'track is a subtitle track number')
+  const trackParam = url.searchParams.get('track')
+  if (trackParam !== null && !/^(0|[1-9]\d{0,3})$/.test(trackParam)) throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'track is a subtitle track number (info.json lists them)' })
   const track = trackParam === null ? info.subtitles.find((s) => s.text) : info.subtitles[Number(trackParam)]
-  if (track === undefined) throw new TodError('TOD_ERR_NOT_FOUND', 'the file has no such text subtitle track')
-  if (!track.text) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', `subtitle track ${track.index} is a bitmap (${track.codec}): not convertible to text`)
+  if (track === undefined) throw new TodError('TOD_ERR_NOT_FOUND', NO_SUBTITLE)
+  if (!track.text) throw new TodError('TOD_ERR_UNSUPPORTED_MEDIA', { name: `subtitle track ${track.index}`, kind: 'text', mime: `${track.codec} is a bitmap format; only text tracks become WebVTT` })
   send(res, 'text/vtt; charset=utf-8', await ctx.media.vtt.vtt(`${infoHash}/${file.id}`, src.url, track.index))
 }
 
 async function subtitleOf (ctx: MediaContext, src: MediaSource, file: FileInfo, infoHash: string, id: string): Promise<SubtitleSource> {
   const subs = subtitleSources(await ctx.media.info(src), file, await torrentFiles(ctx, infoHash))
   const s = subs.find((x) => x.id === id)
-  if (s === undefined) throw new TodError('TOD_ERR_NOT_FOUND', 'no such subtitle rendition')
+  if (s === undefined) throw new TodError('TOD_ERR_NOT_FOUND', NO_SUBTITLE)
   return s
 }
 
@@ -129,10 +108,8 @@ async function vttOf (ctx: MediaContext, src: MediaSource, infoHash: string, s: 
 }
 
 /** The file and the loopback URL ffmpeg reads it from: the address and port this request came in on. */
-async function sourceOf (req: IncomingMessage, params: MediaParams, ctx: MediaContext): Promise<{ src: MediaSource, file: FileInfo, infoHash: string }> {
-  const infoHash = normalizeInfoHash(params.infoHash)
-  if (!/^(0|[1-9][0-9]{0,8})$/.test(params.fileId)) throw new TodError('TOD_ERR_BAD_FILE_ID')
-  const fileId = Number(params.fileId)
+async function sourceOf (req: IncomingMessage, params: { infoHash: string, fileId: number }, ctx: MediaContext): Promise<{ src: MediaSource, file: FileInfo, infoHash: string }> {
+  const { infoHash, fileId } = params
   let file = ctx.files.get(infoHash, fileId)
   if (file === undefined) {
     file = (await ctx.engine.run({ type: 'file', infoHash, fileId })).file

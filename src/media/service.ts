@@ -60,7 +60,7 @@ export class MediaService {
     this.#metrics = metrics
     this.vtt = new VttMaker(options.ffmpegPath, options.subtitleTimeoutMs)
     fs.mkdirSync(options.cacheDir, { recursive: true })
-    sweepDead(options.cacheDir)
+    sweepDead(options.cacheDir, true)
     this.#slots = new Slots(path.join(options.cacheDir, 'slots'), options.maxSessions)
     this.#timer = setInterval(() => { this.#closeIdle() }, Math.min(SWEEP_MS, Math.max(250, options.idleTimeoutMs / 4)))
     this.#timer.unref()
@@ -168,6 +168,10 @@ export class MediaService {
   }
 
   #closeIdle (): void {
+    // Again now and then: the front-ends of a killed daemon may outlive the new one's start by a moment.
+    try {
+      sweepDead(this.options.cacheDir, false)
+    } catch { /* the folder went away or is not ours to clean: the next start sweeps */ }
     const now = Date.now()
     for (const s of [...this.#sessions.values()]) {
       if (s.busy === 0 && now - s.lastUsed >= this.options.idleTimeoutMs) this.#end(s)
@@ -184,11 +188,15 @@ export class MediaService {
   }
 }
 
-/** Removes the folders of sessions whose process is gone (a crash or a SIGKILL left them). */
-export function sweepDead (cacheDir: string): void {
+/**
+ * Removes the folders of sessions whose process is gone (a crash or a SIGKILL left them), and
+ * at start (`atStart`) those of an earlier process with this one's pid.
+ */
+export function sweepDead (cacheDir: string, atStart: boolean): void {
   for (const name of fs.readdirSync(cacheDir)) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1])
-    if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || !isAlive(pid))) fs.rmSync(path.join(cacheDir, name), { recursive: true, force: true })
+    if (!Number.isInteger(pid) || pid <= 0) continue
+    if (pid === process.pid ? atStart : !isAlive(pid)) fs.rmSync(path.join(cacheDir, name), { recursive: true, force: true })
   }
 }
 

@@ -102,7 +102,7 @@ t.test('ffmpeg that keeps dying: restarted once, then 502', async (t) => {
   t.equal(res.status, 502)
   t.match(await res.json(), { error: { code: 'TOD_ERR_MEDIA_FAILED', message: /ffmpeg exited with 1: boom/ } })
   const metrics = await (await fetch(`${daemon.base}/metrics`)).text()
-  t.match(metrics, /tod_p2m_media_ffmpeg_starts_total\{kind="restart"\} 1/)
+  t.match(metrics, /tod_p2m_media_ffmpeg_starts_total\{kind="restart",node="[^"]*"\} 1/)
 })
 
 t.test('no ffmpeg installed: 503 that says how to install it', async (t) => {

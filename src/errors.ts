@@ -27,7 +27,7 @@ export const ERRORS = {
       'start with --allow-private-networks to stream from a LAN swarm'
   },
   TOD_ERR_BLOCKED_ADDRESS: { status: 403, message: 'refused to connect to a non-public address', template: 'refused to connect to non-public address {address}' },
-  TOD_ERR_NOT_FOUND: { status: 404, message: 'no such route' },
+  TOD_ERR_NOT_FOUND: { status: 404, message: 'no such route', template: 'no such {thing}; {hint}' },
   TOD_ERR_METHOD: { status: 405, message: 'method not allowed', template: 'method not allowed: {reason}' },
   TOD_ERR_TIMEOUT: { status: 408, message: 'the request was not received in time' },
   TOD_ERR_UNKNOWN_TORRENT: { status: 404, message: 'the torrent is not known to this server' },
@@ -64,6 +64,23 @@ export const ERRORS = {
   TOD_ERR_DISK_FULL: {
     status: 507,
     message: 'the data folder (torrent.dir) is full or failed a write; free space there or lower torrent.max_disk_usage, then retry'
+  },
+  TOD_ERR_CORRUPT_MEDIA: {
+    status: 422,
+    message: 'the media file is damaged or incomplete',
+    template: 'the media file is damaged or incomplete ({reason}); play another copy, or fetch its bytes with /stream'
+  },
+  TOD_ERR_MEDIA_FAILED: { status: 502, message: 'ffmpeg failed to make this media', template: '{reason}; retry, and see the daemon log if it lasts' },
+  TOD_ERR_NO_FFMPEG: {
+    status: 503,
+    message: 'ffmpeg is not installed (apt-get install ffmpeg)',
+    template: '{program} cannot be run here: apt-get install ffmpeg, or set media.ffmpeg_path and media.ffprobe_path'
+  },
+  TOD_ERR_MEDIA_BUSY: { status: 503, message: 'too many media sessions; retry later', template: '{reason}; retry in {seconds} s' },
+  TOD_ERR_MEDIA_TIMEOUT: {
+    status: 504,
+    message: 'ffmpeg did not finish in time',
+    template: '{what} did not finish within {seconds} s (the pieces it reads may be slow to arrive); retry'
   },
   TOD_ERR_INTERNAL: { status: 500, message: 'internal error' }
 } as const satisfies Record<string, CatalogueEntry>

@@ -1,5 +1,6 @@
 import os from 'node:os'
 import path from 'node:path'
+import { mediaSchema } from '../media/options.js'
 
 /**
  * Where a SIGHUP applies a changed key. `everywhere`: the supervisor, front-ends and shard
@@ -90,6 +91,7 @@ export const schema = {
     max_torrents: { doc: 'Most torrents the daemon holds; adding more answers 429. 0 is unlimited.', format: 'nat', default: 500, env: 'TOD_P2M_SECURITY_MAX_TORRENTS', live: 'supervisor' },
     max_torrents_per_ip: { doc: 'Most torrents one client IP may have added that are still held; more answers 429. 0 is unlimited.', format: 'nat', default: 20, env: 'TOD_P2M_SECURITY_MAX_TORRENTS_PER_IP', live: 'supervisor' }
   },
+  media: mediaSchema,
   debug: {
     fault_injection: { doc: 'Accept the engine task that crashes a shard thread (tests only; never in production).', format: 'bool', default: false, env: 'TOD_P2M_DEBUG_FAULT_INJECTION', live: 'restart' }
   }

@@ -1,5 +1,6 @@
 import { TodError } from '../errors.js'
 import { normalizeInfoHash } from '../infohash.js'
+import { NO_RENDITION, NO_SEGMENT } from '../media/not-found.js'
 
 /**
  * Path parameters a route pattern may name, and what each is parsed into. A pattern segment
@@ -19,6 +20,12 @@ export interface ParamTypes {
   playlist: string
   /** The ignored trailing file name (raw, possibly empty). */
   name: string
+  /** An HLS rendition: `v0` video, `a1` audio, `t0` a text track, `f3` a sidecar file's id. */
+  rendition: string
+  /** An HLS segment, `12.ts` or `0.vtt`: its number and kind. */
+  segment: { index: number, kind: 'ts' | 'vtt' }
+  /** `{fileId}.vtt`: the id of the file whose subtitles are asked for. */
+  subtitle: number
 }
 
 type ParamName = keyof ParamTypes
@@ -37,7 +44,10 @@ const PARSERS: { [K in ParamName]: (raw: string) => ParamTypes[K] } = {
   fileId: parseFileId,
   shard: parseFileId,
   playlist: (raw) => normalizeInfoHash(/^(.*)\.m3u8?$/.exec(raw)?.[1] ?? ''),
-  name: (raw) => raw
+  name: (raw) => raw,
+  rendition: parseRendition,
+  segment: parseSegment,
+  subtitle: (raw) => parseFileId(/^(.*)\.vtt$/.exec(raw)?.[1] ?? '')
 }
 
 type Segment = { kind: 'literal', text: string } | { kind: 'param', name: ParamName } | { kind: 'rest', name: ParamName }
@@ -97,4 +107,17 @@ function paramName (s: string): ParamName {
 export function parseFileId (s: string): number {
   if (!/^(0|[1-9][0-9]{0,8})$/.test(s)) throw new TodError('TOD_ERR_BAD_FILE_ID')
   return Number(s)
+}
+
+/** `v0`, `a1`, `t0`, `f3`; anything else names no rendition (404). */
+function parseRendition (s: string): string {
+  if (!/^[vatf](0|[1-9][0-9]{0,5})$/.test(s)) throw new TodError('TOD_ERR_NOT_FOUND', NO_RENDITION)
+  return s
+}
+
+/** `N.ts` or `0.vtt`; anything else names no segment (404). */
+function parseSegment (s: string): ParamTypes['segment'] {
+  const m = /^(0|[1-9][0-9]{0,6})\.(ts|vtt)$/.exec(s)
+  if (m === null || (m[2] === 'vtt' && m[1] !== '0')) throw new TodError('TOD_ERR_NOT_FOUND', NO_SEGMENT)
+  return { index: Number(m[1]), kind: m[2] === 'vtt' ? 'vtt' : 'ts' }
 }

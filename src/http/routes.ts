@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Config } from '../config/config.js'
+import { hlsInfo, hlsMaster, hlsRendition, hlsSegment, subtitlesVtt } from '../media/handlers.js'
+import type { MediaService } from '../media/service.js'
 import type { Access } from '../security/access.js'
 import type { EngineClient } from './engine-client.js'
 import type { FileCache } from './file-cache.js'
@@ -19,6 +21,8 @@ export interface RouteContext {
   access: Access
   /** Files the engine has described, so a stream of a known file skips the `file` task. */
   files: FileCache
+  /** HLS sessions, probes and subtitle conversions of this front-end. */
+  media: MediaService
 }
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE'
@@ -132,6 +136,13 @@ export const ROUTES: readonly Route[] = [
   entry({ name: 'torrents', pattern: '/torrents', query: ['wait'], methods: { GET: listTorrents, HEAD: listTorrents, POST: addTorrent } }),
   entry({ name: 'torrent', pattern: '/torrent/:infoHash', methods: { GET: torrent, HEAD: torrent, DELETE: torrent } }),
   entry({ name: 'playlist', pattern: '/playlist/:playlist', signable: true, methods: { GET: playlist, HEAD: playlist } }),
+  // A signed master playlist hands out signed child URLs (the media handlers sign each one).
+  entry({ name: 'hls-master', pattern: '/hls/:infoHash/:fileId/playlist.m3u8', signable: true, methods: { GET: hlsMaster, HEAD: hlsMaster } }),
+  entry({ name: 'hls-info', pattern: '/hls/:infoHash/:fileId/info.json', signable: true, methods: { GET: hlsInfo, HEAD: hlsInfo } }),
+  // Before hls-segment, which would take index.m3u8 as a segment name.
+  entry({ name: 'hls-rendition', pattern: '/hls/:infoHash/:fileId/:rendition/index.m3u8', signable: true, methods: { GET: hlsRendition, HEAD: hlsRendition } }),
+  entry({ name: 'hls-segment', pattern: '/hls/:infoHash/:fileId/:rendition/:segment', signable: true, streaming: true, methods: { GET: hlsSegment, HEAD: hlsSegment } }),
+  entry({ name: 'subtitles', pattern: '/subtitles/:infoHash/:subtitle', signable: true, query: ['track'], methods: { GET: subtitlesVtt, HEAD: subtitlesVtt } }),
   entry({ name: 'debug-crash', pattern: '/debug/crash-shard/:shard', debugOnly: true, methods: { POST: crashShard } })
 ]
 

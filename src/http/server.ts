@@ -7,6 +7,9 @@ import type { HttpMetrics } from '../metrics/http-metrics.js'
 import { requestId } from '../metrics/request-id.js'
 import { Access } from '../security/access.js'
 import { canonicalLocation } from './canonical.js'
+import { MediaMetrics } from '../media/media-metrics.js'
+import { mediaOptions } from '../media/options.js'
+import { MediaService } from '../media/service.js'
 import { FileCache } from './file-cache.js'
 import type { EngineClient } from './engine-client.js'
 import { Guard } from './guard.js'
@@ -42,7 +45,8 @@ export interface FrontendServer {
 export function createHttpServer (config: Config, engine: EngineClient, log: Logger, urlKey: string, metrics: HttpMetrics): FrontendServer {
   const access = new Access({ tokens: config.security.api_tokens, signingKey: urlKey, ttlSec: config.security.signed_url_ttl })
   const guard = new Guard(config, engine, access)
-  const ctx = { config, engine, access, files: new FileCache() }
+  const media = new MediaService(mediaOptions(config.media, config.torrent.dir), new MediaMetrics(metrics.registry))
+  const ctx = { config, engine, access, files: new FileCache(), media }
   const sendfile = config.streaming.sendfile ? sendfileAvailability() : null
   if (sendfile !== null && !sendfile.available) log.warn('sendfile(2) is not available: file bytes are copied', { reason: sendfile.reason })
   let draining = false

@@ -18,7 +18,17 @@ export function fileUrl (base: string, infoHash: string, file: FileLink, sign: (
 /** A subtitle of a video, as the torrent document and playlists list it. */
 export interface SubtitleLink { id: number, name: string, lang?: string, url: string }
 
-export type DocumentFile = FileStatus & { kind: FileKind, streamUrl: string, subtitles?: SubtitleLink[] }
+/**
+ * `hlsUrl`: the HLS master playlist of a video or audio file (src/media), for browsers that
+ * cannot play the file itself (MKV, HEVC, AC-3 ...).
+ */
+export type DocumentFile = FileStatus & { kind: FileKind, streamUrl: string, hlsUrl?: string, subtitles?: SubtitleLink[] }
+
+/** The HLS master playlist URL of a file, signed when tokens are on (the playlist signs its children). */
+export function hlsUrl (base: string, infoHash: string, fileId: number, sign: (path: string) => string): string {
+  const path = `/hls/${infoHash}/${fileId}/playlist.m3u8`
+  return `${base}${path}${sign(path)}`
+}
 
 /**
  * The public torrent document: the engine's status plus each file's kind and absolute URL
@@ -27,7 +37,8 @@ export type DocumentFile = FileStatus & { kind: FileKind, streamUrl: string, sub
 export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string): Omit<TorrentStatus, 'files'> & { files: DocumentFile[] } {
   const links = status.files.map((f) => {
     const kind = kindOf(f)
-    return { ...f, kind, streamUrl: fileUrl(base, status.infoHash, { id: f.id, name: f.name, kind }, sign) }
+    const media = kind === 'video' || kind === 'audio' ? { hlsUrl: hlsUrl(base, status.infoHash, f.id, sign) } : {}
+    return { ...f, kind, streamUrl: fileUrl(base, status.infoHash, { id: f.id, name: f.name, kind }, sign), ...media }
   })
   const subtitles = subtitlesOf(status.files)
   return {

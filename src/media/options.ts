@@ -2,6 +2,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Config } from '../config/config.js'
 import type { KeySpec } from '../config/schema.js'
+import { HWACCELS } from './hwaccel.js'
+import type { Hwaccel } from './hwaccel.js'
 
 /** x264 presets, fastest first. */
 export const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'] as const
@@ -20,7 +22,7 @@ export const mediaSchema = {
   video_preset: { doc: 'libx264 preset of video transcodes (faster presets cost less CPU and more bits).', format: PRESETS, default: 'veryfast', env: 'TOD_P2M_MEDIA_VIDEO_PRESET', live: 'restart' },
   video_crf: { doc: 'libx264 constant rate factor of video transcodes (lower is better quality).', format: 'nat', default: 23, env: 'TOD_P2M_MEDIA_VIDEO_CRF', live: 'restart' },
   variants: { doc: 'Extra video variants as maximum heights in pixels (e.g. ["720", "480"], or 720,480 in the environment), each a transcode; the source-resolution variant is always listed first. Heights outside 144 to 4320 are ignored.', format: 'list', default: [] as string[], env: 'TOD_P2M_MEDIA_VARIANTS', live: 'restart' },
-  hwaccel: { doc: 'Hardware video encoding; only none (libx264) is implemented.', format: ['none'], default: 'none', env: 'TOD_P2M_MEDIA_HWACCEL', live: 'restart' },
+  hwaccel: { doc: 'Video encoder of transcodes: none (libx264), vaapi (h264_vaapi on /dev/dri/renderD128), nvenc (h264_nvenc) or qsv (h264_qsv). Detected at start (the encoders ffmpeg lists, and the render node for vaapi); one that is not available falls back to libx264 with a warning.', format: HWACCELS, default: 'none', env: 'TOD_P2M_MEDIA_HWACCEL', live: 'restart' },
   cache_dir: { doc: 'Folder for HLS segments; empty means <torrent.dir>/.tod-p2m-hls. Emptied of dead sessions at start.', format: String, default: '', env: 'TOD_P2M_MEDIA_CACHE_DIR', live: 'restart' },
   ahead_segments: { doc: 'How many segments ffmpeg may make beyond the last one requested before it is paused (SIGSTOP) until the player comes nearer.', format: 'nat', default: 4, env: 'TOD_P2M_MEDIA_AHEAD_SEGMENTS', live: 'restart' },
   probe_timeout_ms: { doc: 'Deadline of one ffprobe run (the file header is read over the daemon\'s own range path).', format: 'nat', default: 30000, env: 'TOD_P2M_MEDIA_PROBE_TIMEOUT_MS', live: 'restart' },
@@ -40,6 +42,8 @@ export interface MediaOptions {
   segmentDuration: number
   videoPreset: typeof PRESETS[number]
   videoCrf: number
+  /** The encoder asked for; the one used is detected at start (MediaService). */
+  hwaccel: Hwaccel
   /** Maximum heights of the extra variants, largest first. */
   variants: number[]
   cacheDir: string
@@ -59,6 +63,7 @@ export function mediaOptions (media: MediaConfig, dataDir: string): MediaOptions
     segmentDuration: Math.max(1, media.segment_duration),
     videoPreset: media.video_preset,
     videoCrf: media.video_crf,
+    hwaccel: media.hwaccel,
     variants: [...media.variants].map(Number).filter((h) => Number.isInteger(h) && h >= 144 && h <= 4320).sort((a, b) => b - a),
     cacheDir: media.cache_dir !== '' ? media.cache_dir : path.join(dataDir, '.tod-p2m-hls'),
     aheadSegments: Math.max(1, media.ahead_segments),

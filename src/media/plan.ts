@@ -1,3 +1,5 @@
+import { encoderArgs, encoderInputArgs } from './hwaccel.js'
+import type { EncodeSettings } from './hwaccel.js'
 import type { MediaInfo } from './probe.js'
 import { COPYABLE_AUDIO, isCopyableVideo } from './probe.js'
 
@@ -78,12 +80,6 @@ export function segmentLength (plan: Plan, n: number): number {
   return Math.max(0, end - start)
 }
 
-/** Encoder settings of video renditions. */
-export interface EncodeSettings {
-  preset: string
-  crf: number
-}
-
 /**
  * ffmpeg's arguments to make the segments of `r` from segment `from` on into `dir`
  * (`<n>.ts`, and `list.csv` naming each finished one). `-copyts -start_at_zero` keeps the
@@ -97,15 +93,15 @@ export function segmentArgs (plan: Plan, r: Rendition, from: number, input: stri
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y']
   // The daemon closes a connection its reader left idle (ffmpeg paused): ffmpeg reconnects.
   if (/^https?:/.test(input)) args.push('-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '4')
+  if (r.kind === 'video' && !copy) args.push(...encoderInputArgs(encode.hwaccel))
   if (from > 0) args.push('-ss', (copy ? start + 0.001 : start).toFixed(3))
   args.push('-i', input, '-copyts', '-start_at_zero', '-avoid_negative_ts', 'disabled', '-map_metadata', '-1', '-map_chapters', '-1')
   if (copy) {
     args.push('-map', `0:v:${r.track}`, '-c:v', 'copy')
   } else if (r.kind === 'video') {
-    args.push('-map', `0:v:${r.track}`, '-c:v', 'libx264', '-preset', encode.preset, '-crf', String(encode.crf), '-pix_fmt', 'yuv420p', '-profile:v', 'high',
+    args.push('-map', `0:v:${r.track}`, ...encoderArgs(encode, r.maxHeight),
       // The source's own timestamps: a constant-rate output would place frames by where the run started.
       '-fps_mode', 'passthrough', '-enc_time_base', '1:90000')
-    if (r.maxHeight > 0) args.push('-vf', `scale=-2:'min(ih,${r.maxHeight})'`)
     if (cuts !== '') args.push('-force_key_frames', cuts)
   } else {
     args.push('-map', `0:a:${r.track}`)

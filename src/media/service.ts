@@ -1,6 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { TodError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { detectEncoder } from './hwaccel.js'
+import type { Hwaccel } from './hwaccel.js'
 import type { MediaMetrics } from './media-metrics.js'
 import { NO_RENDITION, NO_SEGMENT } from './not-found.js'
 import type { MediaOptions } from './options.js'
@@ -54,10 +57,13 @@ export class MediaService {
   readonly #sessions = new Map<string, Session>()
   readonly #slots: Slots
   readonly #timer: NodeJS.Timeout
+  /** The video encoder used: `options.hwaccel` if this machine has it, else software. */
+  readonly #encoder: Promise<Hwaccel>
 
-  constructor (options: MediaOptions, metrics: MediaMetrics | null = null) {
+  constructor (options: MediaOptions, metrics: MediaMetrics | null = null, log: Pick<Logger, 'info' | 'warn'> | null = null) {
     this.options = options
     this.#metrics = metrics
+    this.#encoder = detectEncoder(options.hwaccel, options.ffmpegPath, log)
     this.vtt = new VttMaker(options.ffmpegPath, options.subtitleTimeoutMs)
     fs.mkdirSync(options.cacheDir, { recursive: true })
     sweepDead(options.cacheDir, true)
@@ -107,12 +113,13 @@ export class MediaService {
     if (r === undefined) throw new TodError('TOD_ERR_NOT_FOUND', NO_RENDITION)
     if (!Number.isInteger(n) || n < 0 || n >= plan.starts.length) throw new TodError('TOD_ERR_NOT_FOUND', NO_SEGMENT)
     const session = await this.#session(src)
+    const hwaccel = await this.#encoder
     let producer = session.producers.get(r.id)
     if (producer === undefined) {
       const m = this.#metrics
       producer = new Producer(path.join(session.dir, r.id), {
         ffmpeg: this.options.ffmpegPath,
-        args: (from, dir) => segmentArgs(session.plan, r, from, session.url, dir, { preset: this.options.videoPreset, crf: this.options.videoCrf }),
+        args: (from, dir) => segmentArgs(session.plan, r, from, session.url, dir, { preset: this.options.videoPreset, crf: this.options.videoCrf, hwaccel }),
         count: session.plan.starts.length,
         ahead: this.options.aheadSegments,
         timeoutMs: this.options.segmentTimeoutMs,

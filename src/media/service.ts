@@ -53,6 +53,8 @@ export class MediaService {
   readonly vtt: VttMaker
   readonly #metrics: MediaMetrics | null
   readonly #probes = new Map<string, Promise<MediaInfo>>()
+  /** The probes that have answered, for those who must not wait for one (the M3U). */
+  readonly #probed = new Map<string, MediaInfo>()
   readonly #indexes = new Map<string, Promise<number[] | null>>()
   readonly #sessions = new Map<string, Session>()
   readonly #slots: Slots
@@ -80,10 +82,21 @@ export class MediaService {
       p = probe(this.options.ffprobePath, src.url, this.options.probeTimeoutMs)
       this.#probes.set(key, p)
       // Only answers are kept: a timeout or a missing ffmpeg may be over next time.
-      p.catch((err: unknown) => { if (!(err instanceof TodError && err.code === 'TOD_ERR_UNSUPPORTED_MEDIA')) this.#probes.delete(key) })
-      while (this.#probes.size > PROBES_KEPT) this.#probes.delete(this.#probes.keys().next().value as string)
+      p.then((info) => { if (this.#probes.has(key)) this.#probed.set(key, info) }, (err: unknown) => {
+        if (!(err instanceof TodError && err.code === 'TOD_ERR_UNSUPPORTED_MEDIA')) this.#probes.delete(key)
+      })
+      while (this.#probes.size > PROBES_KEPT) {
+        const oldest = this.#probes.keys().next().value as string
+        this.#probes.delete(oldest)
+        this.#probed.delete(oldest)
+      }
     }
     return await p
+  }
+
+  /** The probe of a file if this process has it already; never starts one. */
+  probed (infoHash: string, fileId: number): MediaInfo | undefined {
+    return this.#probed.get(`${infoHash}/${fileId}`)
   }
 
   async plan (src: MediaSource): Promise<Plan> {

@@ -1,7 +1,10 @@
 // End to end: the real daemon makes HLS out of files a WebTorrent peer on loopback seeds:
 // probes, VOD playlists, segments that decode, the same segment after a jump, subtitles as
-// WebVTT, idle clean-up, and clear errors for files that are not media or are damaged.
+// WebVTT, idle clean-up, clear errors for files that are not media or are damaged, and the
+// M3U's durations once probed. media.hwaccel asks for VA-API where this machine has no render
+// node: every transcode here goes through the fallback to libx264.
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
@@ -16,7 +19,8 @@ const fx = await makeHlsFixtures(path.join(work, 'media'))
 const all = [fx.mp4, fx.mp4MoovLast, fx.mkv, fx.sidecar, fx.hevc, fx.twoAudio, fx.notMedia, fx.truncated]
 const seeder = await startSeeder(all, { name: 'movies', pieceLength: 64 * 1024 })
 const cacheDir = path.join(work, 'hls-cache')
-const daemon = await startDaemon({ workers: 2, shards: 1, env: { TOD_P2M_MEDIA_IDLE_TIMEOUT: '2', TOD_P2M_MEDIA_MAX_SESSIONS: '16', TOD_P2M_MEDIA_CACHE_DIR: cacheDir } })
+const hwaccel = fs.existsSync('/dev/dri/renderD128') ? 'none' : 'vaapi'
+const daemon = await startDaemon({ workers: 2, shards: 1, env: { TOD_P2M_MEDIA_IDLE_TIMEOUT: '2', TOD_P2M_MEDIA_MAX_SESSIONS: '16', TOD_P2M_MEDIA_CACHE_DIR: cacheDir, TOD_P2M_MEDIA_HWACCEL: hwaccel } })
 t.teardown(async () => {
   await daemon.stop()
   await seeder.stop()
@@ -145,4 +149,26 @@ t.test('metrics: sessions, ffmpeg starts, segments made and served, time to firs
   for (const name of ['media_sessions', 'media_ffmpeg_starts_total', 'media_segments_made_total', 'media_segments_served_total', 'media_first_segment_seconds_bucket', 'media_ffmpeg_cpu_seconds_total']) {
     t.match(metrics, new RegExp(`tod_p2m_${name}`), name)
   }
+})
+
+t.test('M3U: a file probed by this front-end has its duration; the M3U starts no probe', async (t) => {
+  // One kept-alive connection: both requests reach the same front-end (the cache is per process).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => { agent.destroy() })
+  const get = async (url: string): Promise<{ status: number, body: string }> => await new Promise((resolve, reject) => {
+    http.get(url, { agent }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (s: string) => { body += s })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+    }).on('error', reject).setTimeout(60_000, function (this: http.ClientRequest) { this.destroy(new Error(`${url}: no answer`)) })
+  })
+  const extinf = (m3u: string, name: string): string | undefined => m3u.split('\n').find((l) => l.startsWith('#EXTINF:') && l.endsWith(`,${name}`))
+  t.equal((await get(hls(fx.twoAudio, 'info.json'))).status, 200)
+  t.equal((await get(hls(fx.notMedia, 'info.json'))).status, 415)
+  const m3u = await get(`${daemon.base}/playlist/${ih}.m3u`)
+  t.equal(m3u.status, 200)
+  t.equal(extinf(m3u.body, path.basename(fx.twoAudio)), `#EXTINF:20,${path.basename(fx.twoAudio)}`, 'probed: 20 s')
+  t.equal(extinf(m3u.body, path.basename(fx.notMedia)), `#EXTINF:-1,${path.basename(fx.notMedia)}`, 'not media: unknown')
+  t.equal(m3u.body.split('\n').filter((l) => l.startsWith('#EXTINF:')).length, 7, 'every video file listed')
 })

@@ -82,19 +82,21 @@ export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params:
 
 /**
  * GET /playlist/{infoHash}.m3u: an extended M3U of the torrent's video and audio files.
- * Durations are not known yet (#EXTINF:-1) until media probing exists. A video's subtitles
+ * A file's duration (#EXTINF, whole seconds) is given when this front-end has probed it already
+ * (an HLS request did), else -1: the playlist never waits for a probe. A video's subtitles
  * (the files the torrent document lists under it) come in a `#EXTVLCOPT:input-slave=URL#URL`
  * line before the video's URL: VLC loads them as extra inputs (its `sub-file` option takes
  * local paths only). mpv reads no per-entry options from an M3U (mpv issue #16217); its users
  * pass a subtitle's URL with --sub-file.
  */
-export const playlist: Handler<{ playlist: string }> = async ({ req, res, params: { playlist: infoHash }, ctx: { engine, config, access } }) => {
+export const playlist: Handler<{ playlist: string }> = async ({ req, res, params: { playlist: infoHash }, ctx: { engine, config, access, media } }) => {
   const status = await engine.run({ type: 'info', infoHash })
   const doc = torrentDocument(status, baseUrl(req, config.server.trust_proxy, config.server.public_url), (p) => access.query(p))
   const lines = ['#EXTM3U', `#PLAYLIST:${oneLine(status.name)}`]
   for (const f of doc.files) {
     if (f.kind !== 'video' && f.kind !== 'audio') continue
-    lines.push(`#EXTINF:-1,${oneLine(f.name)}`)
+    const duration = media.probed(infoHash, f.id)?.duration ?? 0
+    lines.push(`#EXTINF:${duration > 0 ? Math.round(duration) : -1},${oneLine(f.name)}`)
     if (f.subtitles !== undefined && f.subtitles.length > 0) lines.push(`#EXTVLCOPT:input-slave=${f.subtitles.map((s) => s.url).join('#')}`)
     lines.push(f.streamUrl)
   }

@@ -51,6 +51,8 @@ interface Watch {
   seekAt: number | null
   seekedTime: number | null
   seekLatencyMs: number | null
+  /** What was buffered when the seek began (`start-end` ranges, seconds). */
+  bufferedAtSeek: string
   /** `waiting`, `stalled` and `playing` events after the first frame. */
   events: { waiting: number, stalled: number, playing: number }
   /** Media seconds played after the first frame (and after the seek's first frame). */
@@ -80,7 +82,7 @@ for (const file of [fx.mkv, fx.hevc]) {
       hls.loadSource(src)
       hls.attachMedia(video)
       hls.on(w.Hls.Events.MANIFEST_PARSED, () => { void video.play() })
-      const watch: Watch = { firstFrameAt: null, lastTime: 0, lastAt: 0, longestMs: 0, longestAtS: 0, seekAt: null, seekedTime: null, seekLatencyMs: null, events: { waiting: 0, stalled: 0, playing: 0 }, playedS: 0 }
+      const watch: Watch = { firstFrameAt: null, lastTime: 0, lastAt: 0, longestMs: 0, longestAtS: 0, seekAt: null, seekedTime: null, seekLatencyMs: null, bufferedAtSeek: '', events: { waiting: 0, stalled: 0, playing: 0 }, playedS: 0 }
       w.watch = watch
       const moved = (now: number): void => {
         watch.lastTime = video.currentTime
@@ -112,7 +114,12 @@ for (const file of [fx.mkv, fx.hevc]) {
       }
       setInterval(sample, 50)
       video.addEventListener('timeupdate', sample)
-      video.addEventListener('seeking', () => { watch.seekAt = performance.now(); watch.seekedTime = null })
+      video.addEventListener('seeking', () => {
+        watch.seekAt = performance.now()
+        watch.seekedTime = null
+        const b = video.buffered
+        watch.bufferedAtSeek = Array.from({ length: b.length }, (_, i) => `${b.start(i).toFixed(1)}-${b.end(i).toFixed(1)}`).join(' ')
+      })
       video.addEventListener('seeked', () => { watch.seekedTime = video.currentTime })
       for (const name of ['waiting', 'stalled', 'playing'] as const) {
         video.addEventListener(name, () => { if (watch.firstFrameAt !== null) watch.events[name]++ })
@@ -164,7 +171,7 @@ for (const file of [fx.mkv, fx.hevc]) {
       return { ...w, longestMs: Math.max(w.longestMs, open) }
     })
     t.comment(`${path.basename(file)}: played ${watch.playedS.toFixed(1)} s after the first frame; longest stall ${Math.round(watch.longestMs)} ms (at ${watch.longestAtS.toFixed(2)} s); ` +
-      `seek latency ${Math.round(watch.seekLatencyMs ?? -1)} ms; events after the first frame: ${JSON.stringify(watch.events)}`)
+      `seek latency ${Math.round(watch.seekLatencyMs ?? -1)} ms (buffered then: ${watch.bufferedAtSeek}); events after the first frame: ${JSON.stringify(watch.events)}`)
     t.ok(watch.playedS > 5, 'the stall bound covers several segments of playback')
     t.ok(watch.longestMs <= 2000, `no stall longer than 2 s after the first frame (longest ${Math.round(watch.longestMs)} ms)`)
   })

@@ -45,7 +45,7 @@ export interface FrontendServer {
 export function createHttpServer (config: Config, engine: EngineClient, log: Logger, urlKey: string, metrics: HttpMetrics): FrontendServer {
   const access = new Access({ tokens: config.security.api_tokens, signingKey: urlKey, ttlSec: config.security.signed_url_ttl })
   const guard = new Guard(config, engine, access)
-  const media = new MediaService(mediaOptions(config.media, config.torrent.dir), new MediaMetrics(metrics.registry))
+  const media = new MediaService(mediaOptions(config.media, config.torrent.dir), new MediaMetrics(metrics.registry), log)
   const ctx = { config, engine, access, files: new FileCache(), media }
   const sendfile = config.streaming.sendfile ? sendfileAvailability() : null
   if (sendfile !== null && !sendfile.available) log.warn('sendfile(2) is not available: file bytes are copied', { reason: sendfile.reason })

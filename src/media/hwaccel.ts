@@ -48,10 +48,27 @@ export function chooseEncoder (wanted: Hwaccel, available: readonly Hwaccel[]): 
  */
 export async function detectEncoder (wanted: Hwaccel, ffmpeg: string, log: Pick<Logger, 'info' | 'warn'> | null): Promise<Hwaccel> {
   const available = await availableEncoders(ffmpeg)
-  const chosen = chooseEncoder(wanted, available)
+  let chosen = chooseEncoder(wanted, available)
+  // Listed is not proven (Debian's ffmpeg lists NVENC and QSV on machines without the card):
+  // one frame encoded with it at start tells, instead of every transcode failing later.
+  if (chosen !== 'none' && !(await encodesOneFrame(ffmpeg, chosen))) {
+    log?.warn('media.hwaccel: the encoder is listed but could not encode a test frame, encoding with libx264', { wanted })
+    chosen = 'none'
+  }
   log?.info('media: video encoders', { hardware: available, configured: wanted, using: chosen === 'none' ? 'libx264' : `h264_${chosen}` })
-  if (chosen !== wanted) log?.warn('media.hwaccel: that encoder is not available here, encoding with libx264', { wanted, available })
+  if (chosen === 'none' && wanted !== 'none' && !available.includes(wanted)) log?.warn('media.hwaccel: that encoder is not available here, encoding with libx264', { wanted, available })
   return chosen
+}
+
+/** Whether `ffmpeg` encodes one small frame with the hardware encoder `h` (within the detection deadline). */
+export async function encodesOneFrame (ffmpeg: string, h: Exclude<Hwaccel, 'none'>): Promise<boolean> {
+  const upload = h === 'vaapi' ? ['-vf', 'format=nv12,hwupload'] : []
+  try {
+    const run = await runTool(ffmpeg, ['-hide_banner', '-v', 'error', ...encoderInputArgs(h), '-f', 'lavfi', '-i', 'color=c=black:s=256x144:d=0.1', '-frames:v', '1', ...upload, '-c:v', `h264_${h}`, '-f', 'null', '-'], DETECT_TIMEOUT_MS)
+    return run.code === 0
+  } catch {
+    return false
+  }
 }
 
 /** What video encoding depends on. */

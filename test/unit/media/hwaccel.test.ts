@@ -1,7 +1,8 @@
+import fs from 'node:fs'
 // Hardware encoders: what an ffmpeg listing offers, the fallback to software, and the arguments
 // of each encoder. No GPU here: the runs themselves are software (test/e2e/hls*.test.ts).
 import t from 'tap'
-import { availableEncoders, chooseEncoder, detectEncoder, encoderArgs, encoderInputArgs, listedEncoders, VAAPI_DEVICE } from '../../../src/media/hwaccel.js'
+import { availableEncoders, chooseEncoder, detectEncoder, encodesOneFrame, encoderArgs, encoderInputArgs, listedEncoders, VAAPI_DEVICE } from '../../../src/media/hwaccel.js'
 import { planFor, segmentArgs } from '../../../src/media/plan.js'
 import type { MediaInfo } from '../../../src/media/probe.js'
 
@@ -51,6 +52,23 @@ t.test('detection logs one line, and warns (no throw) when falling back', async 
   lines.length = 0
   t.equal(await detectEncoder('none', '/no/such/ffmpeg', log), 'none')
   t.same(lines.map((l) => l.level), ['info'], 'no warning when software was asked for')
+})
+
+t.test('an encoder that is listed but has no hardware falls back after a test frame', { skip: fs.existsSync('/dev/nvidia0') ? 'an NVIDIA card is present' : false }, async (t) => {
+  // Debian's ffmpeg lists h264_nvenc on machines without an NVIDIA card (this one).
+  const listed = await availableEncoders('ffmpeg', () => false)
+  if (!listed.includes('nvenc')) {
+    t.comment('this ffmpeg does not list h264_nvenc')
+    return
+  }
+  t.equal(await encodesOneFrame('ffmpeg', 'nvenc'), false, 'no frame without the card')
+  const lines: Array<{ level: string, msg: string }> = []
+  const log = {
+    info: (msg: string) => { lines.push({ level: 'info', msg }) },
+    warn: (msg: string) => { lines.push({ level: 'warn', msg }) }
+  } as never
+  t.equal(await detectEncoder('nvenc', 'ffmpeg', log), 'none', 'software instead')
+  t.match(lines.find((l) => l.level === 'warn')?.msg, /could not encode a test frame/)
 })
 
 t.test('arguments of each encoder', async (t) => {

@@ -1,3 +1,4 @@
+import type { MediaInfo } from '../media/probe.js'
 import type { FileStatus, TorrentStatus } from '../protocol.js'
 import { kindOf, routeOfKind, subtitlesOf } from './file-kind.js'
 import type { FileKind } from './file-kind.js'
@@ -22,7 +23,7 @@ export interface SubtitleLink { id: number, name: string, lang?: string, url: st
  * `hlsUrl`: the HLS master playlist of a video or audio file (src/media), for browsers that
  * cannot play the file itself (MKV, HEVC, AC-3 ...).
  */
-export type DocumentFile = FileStatus & { kind: FileKind, streamUrl: string, hlsUrl?: string, subtitles?: SubtitleLink[] }
+export type DocumentFile = FileStatus & { kind: FileKind, streamUrl: string, hlsUrl?: string, media?: MediaInfo, subtitles?: SubtitleLink[] }
 
 /** The HLS master playlist URL of a file, signed when tokens are on (the playlist signs its children). */
 export function hlsUrl (base: string, infoHash: string, fileId: number, sign: (path: string) => string): string {
@@ -32,12 +33,16 @@ export function hlsUrl (base: string, infoHash: string, fileId: number, sign: (p
 
 /**
  * The public torrent document: the engine's status plus each file's kind and absolute URL
- * (signed when tokens are on), and for a video the subtitle files named after it.
+ * (signed when tokens are on), for video and audio the HLS URL and, once probed, the media
+ * details, and for a video the subtitle files named after it.
  */
-export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string): Omit<TorrentStatus, 'files'> & { files: DocumentFile[] } {
+export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string, probed: (fileId: number) => MediaInfo | undefined = () => undefined): Omit<TorrentStatus, 'files'> & { files: DocumentFile[] } {
   const links = status.files.map((f) => {
     const kind = kindOf(f)
-    const media = kind === 'video' || kind === 'audio' ? { hlsUrl: hlsUrl(base, status.infoHash, f.id, sign) } : {}
+    // `media`: what probing found (duration, codecs, tracks, playback), once this front-end has
+    // probed the file (an HLS request did); a document never starts a probe.
+    const info = kind === 'video' || kind === 'audio' ? probed(f.id) : undefined
+    const media = kind === 'video' || kind === 'audio' ? { hlsUrl: hlsUrl(base, status.infoHash, f.id, sign), ...(info !== undefined ? { media: info } : {}) } : {}
     return { ...f, kind, streamUrl: fileUrl(base, status.infoHash, { id: f.id, name: f.name, kind }, sign), ...media }
   })
   const subtitles = subtitlesOf(status.files)

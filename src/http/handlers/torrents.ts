@@ -69,7 +69,7 @@ export const listTorrents: Handler = async ({ req, res, ctx: { engine, config } 
 }
 
 /** GET /torrent/{infoHash}: the torrent document. DELETE: stop it and remove its data (204). */
-export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params: { infoHash }, ctx: { engine, config, access, files } }) => {
+export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params: { infoHash }, ctx: { engine, config, access, files, media } }) => {
   if (req.method === 'DELETE') {
     await engine.run({ type: 'delete', infoHash })
     res.writeHead(204).end()
@@ -77,7 +77,7 @@ export const torrent: Handler<{ infoHash: string }> = async ({ req, res, params:
   }
   const status = await engine.run({ type: 'info', infoHash })
   files.putTorrent(status)
-  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy, config.server.public_url), (p) => access.query(p)))
+  sendJson(res, 200, torrentDocument(status, baseUrl(req, config.server.trust_proxy, config.server.public_url), (p) => access.query(p), (id) => media.probed(infoHash, id)))
 }
 
 /**

@@ -26,3 +26,11 @@ t.test('signed when tokens are on: the playlist path is what is signed', async (
   t.equal(doc.files[0]?.hlsUrl, `http://tv.example/hls/${IH}/0/playlist.m3u8?exp=1&sig=x`)
   t.ok(signed.includes(`/hls/${IH}/0/playlist.m3u8`))
 })
+
+t.test('media details once probed, never for other kinds', async (t) => {
+  const info = { duration: 20, startTime: 0, container: 'matroska,webm', video: null, audio: [], subtitles: [], playback: 'transcode' as const }
+  const doc = torrentDocument(status, 'http://tv.example', () => '', (id) => id === 0 || id === 2 ? info : undefined)
+  t.same(doc.files[0]?.media, info, 'a probed video')
+  t.equal(doc.files[3]?.media, undefined, 'audio not probed yet')
+  t.equal(doc.files[2]?.media, undefined, 'an image never')
+})

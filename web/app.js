@@ -244,6 +244,8 @@ function stopPlayer () {
   $('player').hidden = true
 }
 
+const COMMON_TYPES = ['video/mp4', 'video/webm', 'audio/mp4', 'audio/mpeg', 'audio/ogg', 'audio/webm', 'audio/flac', 'audio/wav']
+
 /** Plays a file: directly when the browser can, else through HLS (hls.js, or native HLS). */
 async function play (doc, file) {
   stopPlayer()
@@ -253,12 +255,15 @@ async function play (doc, file) {
   $('player').hidden = false
   $('player-title').textContent = `Playing ${file.name}`
   $('wait').textContent = 'Checking what the browser can play…'
-  let direct = video.canPlayType(file.mime) !== ''
-  if (!direct) {
+  // MP4, WebM and common audio the browser names as playable go straight to the element (no
+  // probe: the fastest first frame); anything else asks the daemon what probing found.
+  let direct = COMMON_TYPES.includes(file.mime) && video.canPlayType(file.mime) !== ''
+  if (!direct && file.hlsUrl !== undefined) {
     try {
       direct = (await api(`/hls/${doc.infoHash}/${file.id}/info.json`)).playback === 'direct'
     } catch (err) {
       if (err.status === 415 || err.status === 422) { fail(err); return }
+      direct = video.canPlayType(file.mime) !== ''
     }
   }
   if (state.playing !== mine) return

@@ -195,7 +195,7 @@ function button (label, text, onClick) {
 function copy (text) {
   const fallback = () => {
     const box = $('copied')
-    box.hidden = false
+    $('copy-box').hidden = false
     box.value = text
     box.focus()
     box.select()

@@ -84,6 +84,10 @@ t.test('the page: add, play directly and through HLS, seek, subtitles, delete', 
     return bar instanceof HTMLProgressElement && bar.value > 0
   }, { timeout: 15_000 }, film.infoHash)
   await w.page.waitForFunction(() => Number((document.getElementById('piece-map') as HTMLCanvasElement).dataset.verified) > 0, { timeout: 15_000 })
+  const map = await (await fetch(`${daemon.base}/torrent/${film.infoHash}/pieces/0`)).json() as { pieceLength: number, first: number, count: number, verified: string, window: unknown }
+  t.equal(map.first, 0)
+  t.equal(map.count, Math.ceil(film.length / film.pieceLength), 'the piece map covers the file')
+  t.equal(Buffer.from(map.verified, 'base64').length, Math.ceil(map.count / 8))
   const facts = await w.page.$eval(`#t-${film.infoHash} .facts`, (e) => e.textContent ?? '')
   t.match(facts, /peers/, `library shows peers and speeds: ${facts}`)
 

@@ -110,7 +110,10 @@ function libraryItem (ih) {
   li = document.createElement('li')
   li.id = `t-${ih}`
   li.innerHTML = '<button type="button" class="name"></button><progress max="1" value="0"></progress><div class="facts"></div>'
-  li.querySelector('button').addEventListener('click', () => { openTorrent(ih) })
+  li.querySelector('button').addEventListener('click', () => {
+    openTorrent(ih)
+    $('detail-title').focus() // keyboard users land on what they opened
+  })
   $('library').append(li)
   return li
 }
@@ -395,6 +398,7 @@ async function refreshPieces () {
   canvas.setAttribute('aria-label', `Piece map: ${verified} of ${map.count} pieces verified`)
   canvas.dataset.verified = String(verified)
   canvas.dataset.count = String(map.count)
+  canvas.dataset.window = map.window === null ? '' : map.window.join('-')
 }
 
 // ---- position per file ----------------------------------------------------------------------

@@ -85,11 +85,18 @@ t.test('the page: add, play directly and through HLS, seek, subtitles, delete', 
   const seen = new Set<number>()
   const progressOf = async (): Promise<number> => await w.page.$eval(`#t-${film.infoHash} progress`, (e) => (e as HTMLProgressElement).value).catch(() => 0)
   const progressEnd = Date.now() + 30_000
+  const waits = new Set<string>()
+  let windows = 0
   for (let p = await progressOf(); p < 1; p = await progressOf()) {
     if (p > 0) seen.add(p)
+    const shown = await w.page.evaluate(() => ({ wait: document.getElementById('wait')?.textContent ?? '', window: document.getElementById('piece-map')?.dataset.window ?? '' }))
+    waits.add(shown.wait)
+    if (shown.window !== '') windows++
     if (Date.now() > progressEnd) throw new Error(`progress stuck at ${p}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+  t.ok([...waits].some((x) => /(Buffering: |Playing, )\d+ s .* at .*B\/s/.test(x)), `says what it waits for: ${[...waits].join(' | ')}`)
+  t.ok(windows > 0, 'the piece map showed the priority window')
   t.ok(seen.size >= 2, `progress moved: ${[...seen].map((p) => Math.round(p * 100)).join('% ')}% then 100%`)
   await w.page.waitForFunction(() => Number((document.getElementById('piece-map') as HTMLCanvasElement).dataset.verified) > 0, { timeout: 15_000 })
   const map = await (await fetch(`${daemon.base}/torrent/${film.infoHash}/pieces/0`)).json() as { pieceLength: number, first: number, count: number, verified: string, window: unknown }

@@ -66,6 +66,9 @@ t.test('the page: add, play directly and through HLS, seek, subtitles, delete', 
   const headers = index?.headers() ?? {}
   t.equal(headers['cache-control'], 'no-cache')
   t.match(headers['content-security-policy'], /default-src 'self'/)
+  // The keyboard reaches the form first: one Tab from the top lands on the magnet field.
+  await w.page.keyboard.press('Tab')
+  t.equal(await w.page.evaluate(() => document.activeElement?.id), 'magnet', 'Tab goes to the magnet field first')
   const assets = await (await fetch(`${daemon.base}/`)).text()
   const appJs = /\/assets\/[0-9a-f]{16}\/app\.js/.exec(assets)?.[0]
   t.ok(appJs, 'index.html names a versioned app.js')
@@ -122,12 +125,11 @@ t.test('the page: add, play directly and through HLS, seek, subtitles, delete', 
   await untilPlayer(w.page, 'the subtitle cue', (s) => s.cues.some((c) => c.includes(CUE.text)), 30_000)
   t.pass('a subtitle shows its cue')
 
-  if (SHOTS !== undefined) {
-    await w.page.screenshot({ path: path.join(SHOTS, 'page-desktop.png') })
-    await w.page.setViewport({ width: 360, height: 740 })
-    await w.page.screenshot({ path: path.join(SHOTS, 'page-phone.png') })
-    await w.page.setViewport({ width: 1280, height: 800 })
-  }
+  if (SHOTS !== undefined) await w.page.screenshot({ path: path.join(SHOTS, 'page-desktop.png') })
+  await w.page.setViewport({ width: 360, height: 740 })
+  t.ok(await w.page.evaluate(() => document.documentElement.scrollWidth <= 360), 'nothing wider than a 360 px screen')
+  if (SHOTS !== undefined) await w.page.screenshot({ path: path.join(SHOTS, 'page-phone.png') })
+  await w.page.setViewport({ width: 1280, height: 800 })
 
   // Delete the MP4's torrent (confirmed in the dialog).
   await w.page.click(`#t-${film.infoHash} button.name`)

@@ -111,6 +111,8 @@ t.test('the page: add, play directly and through HLS, seek, subtitles, delete', 
 
   await w.page.evaluate(() => { (document.getElementById('video') as HTMLVideoElement).currentTime = 8 })
   await untilPlayer(w.page, 'playing after a seek to 8 s', (s) => s.time > 8.2 && !s.paused)
+  await w.page.waitForFunction((key: string) => Number(localStorage.getItem(key)) >= 8, { timeout: 10_000 }, `tod-p2m-pos:${film.infoHash}:0`)
+  t.pass('the position is remembered per file')
 
   // The MKV by .torrent upload: AC-3 does not play in Chromium, so HLS.
   const input = await w.page.$('#torrent-file')

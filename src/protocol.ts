@@ -42,6 +42,8 @@ export interface DeleteTask { type: 'delete', infoHash: string }
 export interface UsageTask { type: 'usage' }
 /** Describe one file, with its absolute path on disk. */
 export interface FileTask { type: 'file', infoHash: string, fileId: number }
+/** One file's piece map: which of its pieces are verified and which the streams' windows select. */
+export interface PiecesTask { type: 'pieces', infoHash: string, fileId: number }
 /**
  * Make the bytes at `offset` of the file ready: move the stream's priority window there and
  * resolve once the piece holding `offset` is verified on disk.
@@ -65,9 +67,16 @@ export interface MetricsTask { type: 'metrics' }
 /** A reload changed logging.level: the shard thread's logger follows. */
 export interface LogLevelTask { type: 'log-level', level: Config['logging']['level'] }
 
-export type EngineTask = AddTask | InfoTask | ListTask | DeleteTask | UsageTask | FileTask | ReadTask | ReleaseTask | PingTask | CloseTask | ThrottleTask | CrashTask | MetricsTask | LogLevelTask
+export type EngineTask = AddTask | InfoTask | ListTask | DeleteTask | UsageTask | FileTask | PiecesTask | ReadTask | ReleaseTask | PingTask | CloseTask | ThrottleTask | CrashTask | MetricsTask | LogLevelTask
 
 export interface FileResult { file: FileInfo }
+
+/**
+ * A file's pieces (absolute indices `first` … `first + count - 1`): `verified` is a base64
+ * bitfield of those pieces, most significant bit first (bit i is piece `first + i`); `window`
+ * the pieces the streams reading the file prioritise, clipped to the file, or null.
+ */
+export interface PiecesResult { pieceLength: number, first: number, count: number, verified: string, window: [number, number] | null }
 
 /** A file in the torrent document. */
 export interface FileStatus extends FileInfo {
@@ -126,6 +135,7 @@ export interface EngineResults {
   delete: { deleted: true }
   usage: TorrentUsage[]
   file: FileResult
+  pieces: PiecesResult
   read: ReadResult
   release: { released: boolean }
   ping: PingResult
@@ -173,7 +183,7 @@ export interface ShardMetrics { shard: number, threadId: number, metrics: Metric
  * them from a front-end. `crash` only does anything with debug.fault_injection (the front-end
  * checks it).
  */
-export const FRONTEND_TASKS = ['add', 'info', 'delete', 'file', 'read', 'release', 'crash'] as const
+export const FRONTEND_TASKS = ['add', 'info', 'delete', 'file', 'pieces', 'read', 'release', 'crash'] as const
 export type FrontendTaskType = typeof FRONTEND_TASKS[number]
 /** An engine task a front-end may send. */
 export type FrontendTask = Extract<EngineTask, { type: FrontendTaskType }>

@@ -7,6 +7,8 @@ import type { EngineClient } from './engine-client.js'
 import type { FileCache } from './file-cache.js'
 import { crashShard, health, live } from './handlers/health.js'
 import { metrics } from './handlers/metrics.js'
+import { asset, page } from './handlers/page.js'
+import { pieces } from './handlers/pieces.js'
 import { serveFile, streamMagnet } from './handlers/stream.js'
 import { addTorrent, listTorrents, playlist, torrent } from './handlers/torrents.js'
 import { PathPattern } from './route-match.js'
@@ -126,6 +128,9 @@ const streamImage = serveFile('image')
  * checks, URL signing and metrics read these facts; nothing else lists routes.
  */
 export const ROUTES: readonly Route[] = [
+  // The web page: no token for the page itself (its API calls need one).
+  entry({ name: 'page', pattern: '/', open: true, methods: { GET: page, HEAD: page } }),
+  entry({ name: 'page-asset', pattern: '/assets/*name', open: true, methods: { GET: asset, HEAD: asset } }),
   entry({ name: 'health', pattern: '/health', open: true, unlimited: true, methods: { GET: health, HEAD: health } }),
   entry({ name: 'health-live', pattern: '/health/live', open: true, unlimited: true, methods: { GET: live, HEAD: live } }),
   entry({ name: 'metrics', pattern: '/metrics', methods: { GET: metrics, HEAD: metrics } }),
@@ -135,6 +140,7 @@ export const ROUTES: readonly Route[] = [
   entry({ name: 'image', pattern: '/image/:infoHash/:fileId/*name', signable: true, streaming: true, methods: { GET: streamImage, HEAD: streamImage } }),
   entry({ name: 'torrents', pattern: '/torrents', query: ['wait'], methods: { GET: listTorrents, HEAD: listTorrents, POST: addTorrent } }),
   entry({ name: 'torrent', pattern: '/torrent/:infoHash', methods: { GET: torrent, HEAD: torrent, DELETE: torrent } }),
+  entry({ name: 'pieces', pattern: '/torrent/:infoHash/pieces/:fileId', methods: { GET: pieces, HEAD: pieces } }),
   entry({ name: 'playlist', pattern: '/playlist/:playlist', signable: true, methods: { GET: playlist, HEAD: playlist } }),
   // A signed master playlist hands out signed child URLs (the media handlers sign each one).
   entry({ name: 'hls-master', pattern: '/hls/:infoHash/:fileId/playlist.m3u8', signable: true, methods: { GET: hlsMaster, HEAD: hlsMaster } }),

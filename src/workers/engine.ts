@@ -11,6 +11,7 @@ import { clientOptions } from './client-options.js'
 import { activeSummary, describeFile, engineFigures, idleSummary, torrentStatus, torrentUsage } from './describe.js'
 import { EngineMetrics } from './engine-metrics.js'
 import { guardIncoming, guardOutgoing } from './peer-guard.js'
+import { pieceMap } from './piece-map.js'
 import { TorrentStore } from './persist.js'
 import { Streams } from './streams.js'
 import { Torrents } from './torrents.js'
@@ -99,6 +100,10 @@ export class Engine {
       case 'delete': return await this.#delete(task.infoHash)
       case 'usage': return await torrentUsage(this.#torrents, this.#streams, this.#config.torrent.dir)
       case 'file': return await this.#file(task.infoHash, task.fileId)
+      case 'pieces': {
+        const { torrent } = await this.#torrents.known(task.infoHash)
+        return pieceMap(torrent, task.fileId, this.#streams.windows(torrent))
+      }
       case 'read': return await this.#read(task.infoHash, task.fileId, task.offset, task.streamId)
       case 'release': return { released: this.#streams.release(task.streamId) }
       case 'ping': return this.#ping()

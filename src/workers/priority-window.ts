@@ -22,6 +22,11 @@ export class PriorityWindow {
     return this.#torrent
   }
 
+  /** The pieces [from, to] the window selects, or null when it selects none. */
+  get range (): [number, number] | null {
+    return this.#torrent === undefined ? null : [this.#from, this.#to]
+  }
+
   /**
    * Points the window at pieces [from, to] of `torrent`, with a slow start: a new stream or a
    * seek selects only INITIAL_PIECES, and each read that continues the stream doubles the

@@ -37,6 +37,11 @@ export class Stream {
     return this.#window.torrent
   }
 
+  /** The pieces its priority window selects, or null. */
+  get window (): [number, number] | null {
+    return this.#window.range
+  }
+
   /** Whether a read of this stream waits for a piece. */
   get waiting (): boolean {
     return this.#waiting !== undefined

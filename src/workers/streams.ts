@@ -45,6 +45,16 @@ export class Streams {
     return gone
   }
 
+  /** The priority windows ([from, to] pieces) of the streams reading `torrent`. */
+  windows (torrent: Torrent): Array<[number, number]> {
+    const out: Array<[number, number]> = []
+    for (const s of this.#streams.values()) {
+      const w = s.window
+      if (s.torrent === torrent && w !== null) out.push(w)
+    }
+    return out
+  }
+
   /** Streams reading `torrent` (or all streams with a window). */
   count (torrent?: Torrent): number {
     let n = 0

@@ -20,7 +20,10 @@ t.test('every path finds its route by the table; near misses are 404s', async (t
   t.equal(name(`/hls/${IH}/0/v0/3.ts`), 'hls-segment')
   t.equal(name(`/hls/${IH}/0/t0/0.vtt`), 'hls-segment')
   t.equal(name(`/subtitles/${IH}/2.vtt`), 'subtitles')
-  for (const p of ['/', '/stream/', `/stream/${IH}`, `/stream/${IH}/`, '/stream//0', '/torrent/', `/torrent/${IH}/`, '/torrents/x', '/healthz', '/debug/crash-shard/0', `/hls/${IH}/0`, `/hls/${IH}/0/other.m3u8`, `/hls/${IH}/0/v0/3.ts/x`, `/subtitles/${IH}`]) {
+  t.equal(name('/'), 'page')
+  t.equal(name('/assets/0123abcd/app.js'), 'page-asset')
+  t.equal(name(`/torrent/${IH}/pieces/3`), 'pieces')
+  for (const p of ['/index.html', '/stream/', `/stream/${IH}`, `/stream/${IH}/`, '/stream//0', '/torrent/', `/torrent/${IH}/`, '/torrents/x', '/healthz', '/debug/crash-shard/0', `/hls/${IH}/0`, `/hls/${IH}/0/other.m3u8`, `/hls/${IH}/0/v0/3.ts/x`, `/subtitles/${IH}`]) {
     t.equal(name(p), null, p)
   }
   t.equal(name('/debug/crash-shard/0', true), 'debug-crash', 'debug routes only with fault injection')
@@ -28,7 +31,7 @@ t.test('every path finds its route by the table; near misses are 404s', async (t
 
 t.test('facts live in the table: open, signable, streaming, unlimited', async (t) => {
   const facts = Object.fromEntries(ROUTES.map((r) => [r.name, r]))
-  t.same(ROUTES.filter((r) => r.open).map((r) => r.name), ['health', 'health-live'])
+  t.same(ROUTES.filter((r) => r.open).map((r) => r.name), ['page', 'page-asset', 'health', 'health-live'])
   t.same(ROUTES.filter((r) => r.unlimited).map((r) => r.name), ['health', 'health-live'])
   t.same(ROUTES.filter((r) => r.signable).map((r) => r.name).sort(), ['document', 'hls-info', 'hls-master', 'hls-rendition', 'hls-segment', 'image', 'playlist', 'stream-file', 'subtitles'])
   t.same(ROUTES.filter((r) => r.streaming).map((r) => r.name).sort(), ['document', 'hls-segment', 'image', 'stream-file', 'stream-magnet'])

@@ -208,7 +208,7 @@ function copy (text) {
   navigator.clipboard.writeText(text).then(() => { say('Copied.') }, fallback)
 }
 
-$('copy-m3u').addEventListener('click', () => { copy(`${location.origin}/playlist/${state.open}.m3u`) })
+$('copy-m3u').addEventListener('click', () => { copy(state.docs.get(state.open)?.playlistUrl ?? `${location.origin}/playlist/${state.open}.m3u`) })
 $('delete').addEventListener('click', () => { void remove(state.open) })
 
 async function remove (ih) {

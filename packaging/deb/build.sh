@@ -58,6 +58,8 @@ npm run --silent build -- --outDir "$build/tsc" >&2
 
 log "staging the app and its production dependencies"
 mkdir -p "$app/dist" && cp -a "$build/tsc/src" "$app/dist/src"
+# The web page's static files (GET /; src/http/handlers/page.ts finds web/ above dist/).
+cp -a web "$app/web"
 cp package.json package-lock.json "$app/"
 # package.json depends on file:vendor/webrtc-polyfill; npm links it as
 # node_modules/webrtc-polyfill -> ../vendor/webrtc-polyfill, so vendor/ ships beside it.

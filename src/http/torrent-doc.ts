@@ -36,7 +36,7 @@ export function hlsUrl (base: string, infoHash: string, fileId: number, sign: (p
  * (signed when tokens are on), for video and audio the HLS URL and, once probed, the media
  * details, and for a video the subtitle files named after it.
  */
-export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string, probed: (fileId: number) => MediaInfo | undefined = () => undefined): Omit<TorrentStatus, 'files'> & { files: DocumentFile[] } {
+export function torrentDocument (status: TorrentStatus, base: string, sign: (path: string) => string, probed: (fileId: number) => MediaInfo | undefined = () => undefined): Omit<TorrentStatus, 'files'> & { playlistUrl: string, files: DocumentFile[] } {
   const links = status.files.map((f) => {
     const kind = kindOf(f)
     // `media`: what probing found (duration, codecs, tracks, playback), once this front-end has
@@ -46,8 +46,11 @@ export function torrentDocument (status: TorrentStatus, base: string, sign: (pat
     return { ...f, kind, streamUrl: fileUrl(base, status.infoHash, { id: f.id, name: f.name, kind }, sign), ...media }
   })
   const subtitles = subtitlesOf(status.files)
+  const playlist = `/playlist/${status.infoHash}.m3u`
   return {
     ...status,
+    // The M3U for players (VLC, mpv, Kodi), signed like the streams so it works without headers.
+    playlistUrl: `${base}${playlist}${sign(playlist)}`,
     files: links.map((f) => {
       const subs = subtitles.get(f.id)
       if (subs === undefined) return f

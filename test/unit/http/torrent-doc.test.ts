@@ -34,3 +34,8 @@ t.test('media details once probed, never for other kinds', async (t) => {
   t.equal(doc.files[3]?.media, undefined, 'audio not probed yet')
   t.equal(doc.files[2]?.media, undefined, 'an image never')
 })
+
+t.test('the M3U URL, signed like the streams', async (t) => {
+  t.equal(torrentDocument(status, 'http://tv.example', () => '').playlistUrl, `http://tv.example/playlist/${IH}.m3u`)
+  t.equal(torrentDocument(status, 'http://tv.example', (p) => `?sig=${p.length}`).playlistUrl, `http://tv.example/playlist/${IH}.m3u?sig=${`/playlist/${IH}.m3u`.length}`)
+})

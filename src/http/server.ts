@@ -22,6 +22,8 @@ const LOGGED_RANGE_CHARS = 64
 /** Time to send a whole request (a body included: POST /torrents bodies are small). */
 const REQUEST_TIMEOUT_MS = 30_000
 const KEEP_ALIVE_TIMEOUT_MS = 5_000
+/** A `.` or `..` path segment, plain or percent-encoded. */
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i
 /**
  * How often Node checks header and request timeouts. Its default (30 s) would let a slowloris
  * socket live for header_timeout + 30 s.
@@ -98,7 +100,9 @@ export function createHttpServer (config: Config, engine: EngineClient, log: Log
         } catch {
           throw new TodError('TOD_ERR_BAD_QUERY', { reason: 'the request target is not a valid URL' })
         }
-        const found = findRoute(url.pathname, config.debug.fault_injection)
+        // A target that climbs (`/..`, `/stream/%2e%2e/...`) is normalised by the URL parser into
+        // another path, possibly a real route (`/..` is `/`, the page): it names no route.
+        const found = DOT_SEGMENT.test((req.url ?? '').split('?')[0] ?? '') ? null : findRoute(url.pathname, config.debug.fault_injection)
         // Counted before a 404: a scanner's misses count too. A load balancer's checks do not.
         if (found?.route.unlimited !== true) await guard.limit(req)
         if (found === null) throw new TodError('TOD_ERR_NOT_FOUND')

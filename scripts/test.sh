@@ -5,7 +5,8 @@
 #      installed with apt-get as root, or with `sudo -n` where that works; otherwise the
 #      missing ones are named with the command to install them, and the run stops;
 #   2. npm ci (which also builds dist/ and the sendfile addon) and npm run lint;
-#   3. npm test (unit and end-to-end tests, tap);
+#   3. as root, npm run package:deb once (the image test and the packaging tests use that .deb);
+#      then npm test (unit, end-to-end, fault, fleet and browser tests, tap);
 #   4. as root, the packaging tests (.ci/packaging: the .deb, lintian, a Debian 12 chroot and a
 #      booted systemd container); skipped with a note otherwise, or with TOD_P2M_SKIP_PACKAGING=1.
 # Ends with one line "N passed, N failed" (tap's assertions plus the packaging checks) and exits

@@ -1,5 +1,4 @@
 // src/http/canonical.ts (server.hash_routing): which requests a node sends again, and where.
-// (A unit test; belongs in test/unit/http/ once the TEMP wiring is redone.)
 import t from 'tap'
 import { canonicalLocation } from '../../../src/http/canonical.js'
 

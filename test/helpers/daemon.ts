@@ -12,7 +12,8 @@ function repoRoot (): string {
   while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir)
   return dir
 }
-const MAIN = path.join(repoRoot(), 'dist/src/daemon/main.js')
+/** The built daemon, as `npm start` runs it. */
+export const MAIN = path.join(repoRoot(), 'dist/src/daemon/main.js')
 
 /** One JSON log line of the daemon. */
 export type LogLine = Record<string, unknown> & { message?: string }
@@ -41,6 +42,18 @@ export interface DaemonOptions {
   ipc?: boolean
 }
 
+/** The settings every test daemon runs with (a test may override them). */
+export const TEST_DAEMON_ENV: Readonly<Record<string, string>> = {
+  TOD_P2M_TORRENT_DHT: 'false',
+  TOD_P2M_TORRENT_LSD: 'false',
+  TOD_P2M_TORRENT_NAT_TRAVERSAL: 'false',
+  // The test swarms live on 127.0.0.1, which the SSRF guard refuses by default.
+  TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS: 'true',
+  // Every test client is 127.0.0.1: tests of the request limit set their own.
+  TOD_P2M_SECURITY_REQUESTS_PER_MINUTE: '0',
+  TOD_P2M_LOGGING_FORMAT: 'json'
+}
+
 /**
  * Starts the real daemon (the built dist/, as `npm start` runs it) on a free port of
  * 127.0.0.1, with DHT, LSD and NAT traversal off, and waits until it is listening.
@@ -53,18 +66,7 @@ export async function startDaemon (opts: DaemonOptions = {}): Promise<Daemon> {
     '--openssl-legacy-provider', MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--dir', dir,
     '--workers', String(opts.workers ?? 2), '--shards', String(opts.shards ?? 2), ...(opts.args ?? [])
   ], {
-    env: {
-      ...process.env,
-      TOD_P2M_TORRENT_DHT: 'false',
-      TOD_P2M_TORRENT_LSD: 'false',
-      TOD_P2M_TORRENT_NAT_TRAVERSAL: 'false',
-      // The test swarms live on 127.0.0.1, which the SSRF guard refuses by default.
-      TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS: 'true',
-      // Every test client is 127.0.0.1: tests of the request limit set their own.
-      TOD_P2M_SECURITY_REQUESTS_PER_MINUTE: '0',
-      TOD_P2M_LOGGING_FORMAT: 'json',
-      ...opts.env
-    },
+    env: { ...process.env, ...TEST_DAEMON_ENV, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])]
   })
   const logs: LogLine[] = []

@@ -11,10 +11,10 @@ import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from './async.js'
+import { MAIN, TEST_DAEMON_ENV } from './daemon.js'
 import { canConnect, LOOPBACK } from './net.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const MAIN = path.join(ROOT, 'dist/src/daemon/main.js')
 export const NGINX_EXAMPLE = path.join(ROOT, 'packaging/fleet/nginx.conf')
 export const HAPROXY_EXAMPLE = path.join(ROOT, 'packaging/fleet/haproxy.cfg')
 
@@ -44,17 +44,7 @@ export interface NodeOptions {
  */
 export async function startNode (opts: NodeOptions): Promise<FleetNode> {
   const proc = spawn(process.execPath, ['--openssl-legacy-provider', MAIN, 'serve', '--port', String(opts.port), '--host', LOOPBACK, '--dir', opts.dir, '--workers', '1', '--shards', '1'], {
-    env: {
-      ...process.env,
-      TOD_P2M_TORRENT_DHT: 'false',
-      TOD_P2M_TORRENT_LSD: 'false',
-      TOD_P2M_TORRENT_NAT_TRAVERSAL: 'false',
-      TOD_P2M_SECURITY_ALLOW_PRIVATE_NETWORKS: 'true',
-      TOD_P2M_SECURITY_REQUESTS_PER_MINUTE: '0',
-      TOD_P2M_LOGGING_FORMAT: 'json',
-      TOD_P2M_SERVER_NODE_NAME: opts.name,
-      ...opts.env
-    },
+    env: { ...process.env, ...TEST_DAEMON_ENV, TOD_P2M_SERVER_NODE_NAME: opts.name, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = new Promise<number | null>((resolve) => { proc.once('exit', (code) => { resolve(code) }) })

@@ -73,6 +73,12 @@ export class FrontendFleet {
 
   /** Front-end `worker` listens. */
   listening (worker: Worker): void {
+    // Its `ready` crossed the shutdown: drain() has already killed it (it was not serving then),
+    // so it is not a front-end that came up.
+    if (this.#stopping && !this.#serving.has(worker.id)) {
+      this.#log.debug('front-end listened during shutdown; it is being stopped', { worker: worker.id, pid: worker.process.pid })
+      return
+    }
     this.#serving.add(worker.id)
     this.#bootFailures = 0
     this.#log.info('front-end ready', { worker: worker.id, pid: worker.process.pid })
